@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Kernel modules are built with `-Ounchecked` in release: their inner loops run on
+/// pointers whose bounds are established once per call, and overflow checks block
+/// vectorisation. Modules that parse user input keep Swift's checks.
+let kernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "Phantom",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "phantom", targets: ["phantom"]),
+        .library(name: "PhantomTensor", targets: ["PhantomTensor"]),
+        .library(name: "PhantomImaging", targets: ["PhantomImaging"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: module maps only.
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]
+        ),
+
+        // Tensor core: storage, GEMM, parallelFor, RNG, element-wise kernels.
+        .target(name: "PhantomTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+
+        // Layers: forward/backward pairs, parameter tree, optimizer.
+        .target(name: "PhantomLayers", dependencies: ["PhantomTensor"], swiftSettings: kernelSettings),
+
+        // Imaging: PNG codec, preprocessing, ImageFolder dataset.
+        .target(name: "PhantomImaging", dependencies: ["CPNG"]),
+
+        // The command-line tool: thin over the libraries.
+        .executableTarget(
+            name: "phantom",
+            dependencies: [
+                "PhantomImaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CBLAS", "CPNG"]),
+        .testTarget(name: "PhantomTensorTests", dependencies: ["PhantomTensor"]),
+        .testTarget(name: "PhantomLayersTests", dependencies: ["PhantomLayers"]),
+        .testTarget(name: "PhantomImagingTests", dependencies: ["PhantomImaging"]),
+    ]
+)

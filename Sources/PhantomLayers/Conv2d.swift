@@ -1,0 +1,131 @@
+import PhantomTensor
+
+/// A 2-D convolution over NCHW batches, lowered to GEMM by im2col, one image per piece
+/// of work (see ``Parallel``).
+///
+/// Parameters: `weight` `[out, in, k, k]` and `bias` `[out]`, as in PyTorch.
+public final class Conv2d: Module {
+    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int
+    public let padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+    public let weight: Parameter
+    public let bias: Parameter
+    private let workspace: Workspace
+
+    private var input: Tensor?
+    private var output: Tensor?
+    private var inputGradient: Tensor?
+
+    /// A convolution with the same `padding` on every side, or explicit
+    /// `(top, left, bottom, right)` padding through ``init(inChannels:outChannels:kernel:stride:pad:)``.
+    public convenience init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                            workspace: Workspace = Workspace()) {
+        self.init(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
+                  pad: (padding, padding, padding, padding), workspace: workspace)
+    }
+
+    /// A convolution with padding `(top, left, bottom, right)`; scratch comes from `workspace`.
+    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int,
+                pad: (top: Int, left: Int, bottom: Int, right: Int), workspace: Workspace = Workspace()) {
+        self.workspace = workspace
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        (padTop, padLeft, padBottom, padRight) = pad
+        weight = Parameter(shape: [outChannels, inChannels, kernel, kernel])
+        bias = Parameter(shape: [outChannels])
+    }
+
+    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
+        visit(join(prefix, "weight"), weight)
+        visit(join(prefix, "bias"), bias)
+    }
+
+    func geometry(height: Int, width: Int) -> ConvGeometry {
+        ConvGeometry(channels: inChannels, height: height, width: width, kernel: kernel, stride: stride,
+                     padTop: padTop, padLeft: padLeft, padBottom: padBottom, padRight: padRight)
+    }
+
+    /// `y = conv(x) + bias` for `x` of shape `[B, in, H, W]`.
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[1] == inChannels, "Conv2d input \(x.shape)")
+        let batch = x.shape[0]
+        let shape = geometry(height: x.shape[2], width: x.shape[3])
+        let y = Tensor.reusing(output, shape: [batch, outChannels, shape.outHeight, shape.outWidth])
+        output = y
+        input = x
+        let pixels = shape.columnCount, rows = shape.columnRows
+        let scratch = workspace.perWorker(slots: 1, counts: [shape.isPointwise ? 0 : rows * pixels])
+        let w = weight.value.data, b = bias.value.data
+        let xData = x.data, yData = y.data, inSize = inChannels * shape.height * shape.width
+        Parallel.forEach(batch) { image, worker in
+            let source = xData + image * inSize
+            let target = yData + image * outChannels * pixels
+            for channel in 0..<outChannels {
+                (target + channel * pixels).update(repeating: b[channel], count: pixels)
+            }
+            var columns = UnsafePointer(source)
+            if !shape.isPointwise {
+                shape.im2col(source, into: scratch[worker, 0])
+                columns = UnsafePointer(scratch[worker, 0])
+            }
+            gemm(m: outChannels, n: pixels, k: rows, a: w, lda: rows, b: columns, ldb: pixels,
+                 beta: 1, c: target, ldc: pixels)
+        }
+        return y
+    }
+
+    /// Given `dy = dL/dy`, accumulates `dL/dweight` and `dL/dbias` and returns `dL/dx`.
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("Conv2d.backward before forward") }
+        let batch = x.shape[0]
+        let shape = geometry(height: x.shape[2], width: x.shape[3])
+        let dx = Tensor.reusing(inputGradient, shape: x.shape)
+        inputGradient = dx
+        let pixels = shape.columnCount, rows = shape.columnRows
+        let weightCount = outChannels * rows, slotStride = weightCount + outChannels
+        let slots = workspace.shared(slot: Workspace.imageGradientSlot, count: batch * slotStride)
+        let columnCount = shape.isPointwise ? 0 : rows * pixels
+        let scratch = workspace.perWorker(slots: 2, counts: [columnCount, columnCount])
+        let w = weight.value.data
+        let xData = x.data, dyData = dy.data, dxData = dx.data
+        let inSize = inChannels * shape.height * shape.width
+        Parallel.forEach(batch) { image, worker in
+            let source = xData + image * inSize
+            let gradOut = dyData + image * outChannels * pixels
+            let gradIn = dxData + image * inSize
+            let slot = slots + image * slotStride
+            // Bias: sum of dy over pixels.
+            for channel in 0..<outChannels {
+                let line = gradOut + channel * pixels
+                var sum: Float = 0
+                for p in 0..<pixels { sum += line[p] }
+                slot[weightCount + channel] = sum
+            }
+            var columns = UnsafePointer(source)
+            if !shape.isPointwise {
+                shape.im2col(source, into: scratch[worker, 0])
+                columns = UnsafePointer(scratch[worker, 0])
+            }
+            // dW_b = dy_b · colᵀ
+            gemm(transposeB: true, m: outChannels, n: rows, k: pixels, a: gradOut, lda: pixels,
+                 b: columns, ldb: pixels, c: slot, ldc: rows)
+            // dx_b = col2im(Wᵀ · dy_b)
+            if shape.isPointwise {
+                gemm(transposeA: true, m: rows, n: pixels, k: outChannels, a: w, lda: rows,
+                     b: gradOut, ldb: pixels, c: gradIn, ldc: pixels)
+            } else {
+                let gradColumns = scratch[worker, 1]
+                gemm(transposeA: true, m: rows, n: pixels, k: outChannels, a: w, lda: rows,
+                     b: gradOut, ldb: pixels, c: gradColumns, ldc: pixels)
+                gradIn.update(repeating: 0, count: inSize)
+                shape.col2imAdd(gradColumns, into: gradIn)
+            }
+        }
+        accumulateImageGradients(slots, stride: slotStride, images: batch, count: weightCount,
+                                 into: weight.gradient.data)
+        accumulateImageGradients(slots + weightCount, stride: slotStride, images: batch,
+                                 count: outChannels, into: bias.gradient.data)
+        return dx
+    }
+}

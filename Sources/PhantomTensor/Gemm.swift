@@ -1,0 +1,59 @@
+import CBLAS
+
+/// Row-major single-precision matrix product `C = alpha * op(A) * op(B) + beta * C`
+/// on one thread (see ``Parallel`` for who owns the cores).
+///
+/// `op(A)` is `m×k` and `op(B)` is `k×n`; `lda`, `ldb`, `ldc` are the row strides
+/// of the matrices as stored (before transposition).
+@inline(__always)
+public func gemm(
+    transposeA: Bool = false, transposeB: Bool = false,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        // BLAS leaves C untouched for k = 0 only when beta = 1; make it explicit.
+        for row in 0..<m {
+            let line = c + row * ldc
+            for column in 0..<n { line[column] = beta == 0 ? 0 : beta * line[column] }
+        }
+        return
+    }
+    cblas_sgemm(
+        CblasRowMajor,
+        transposeA ? CblasTrans : CblasNoTrans,
+        transposeB ? CblasTrans : CblasNoTrans,
+        Int32(m), Int32(n), Int32(k),
+        alpha, a, Int32(lda), b, Int32(ldb),
+        beta, c, Int32(ldc))
+}
+
+/// `gemm` split over the workers by fixed blocks of `columnBlock` columns of C, for
+/// products too large for one core. Block boundaries do not depend on the worker
+/// count, so the result is the same for any number of threads.
+public func parallelGemm(
+    transposeA: Bool = false, transposeB: Bool = false,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int,
+    columnBlock: Int = 256
+) {
+    let blocks = (n + columnBlock - 1) / columnBlock
+    Parallel.forEach(blocks) { block, _ in
+        let first = block * columnBlock
+        let width = min(columnBlock, n - first)
+        // Column `first` of op(B): B[:, first] when not transposed, B[first, :] when transposed.
+        let bStart = transposeB ? b + first * ldb : b + first
+        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: width, k: k,
+             alpha: alpha, a: a, lda: lda, b: bStart, ldb: ldb,
+             beta: beta, c: c + first, ldc: ldc)
+    }
+}

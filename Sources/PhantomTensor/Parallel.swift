@@ -1,0 +1,55 @@
+import CBLAS
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The one threading policy of Phantom.
+///
+/// **Dispatch workers own the cores; OpenBLAS always runs single-threaded.**
+/// Kernels split their work into pieces whose boundaries do not depend on the
+/// worker count (one image, one fixed block of columns), and hand the pieces to
+/// ``forEach(_:_:)``; every GEMM inside a piece is a single-threaded BLAS call.
+/// Measured on the 2-core machine (see FACTS.md): two concurrent single-threaded
+/// sgemms reach 185–193 GFLOP/s, as fast as one 2-thread call, and a batch-split
+/// 3×3 convolution is 20% faster than per-image 2-thread GEMMs, while nesting
+/// threaded BLAS under Dispatch loses 5–20%. Because piece boundaries and the
+/// order of every sum are fixed, results are bit-identical for any worker count.
+public enum Parallel {
+    private static let configuredWorkers = Atomic<Int>(0)
+
+    /// The number of Dispatch workers kernels use (default: the active processor count).
+    public static var workerCount: Int {
+        let configured = configuredWorkers.load(ordering: .relaxed)
+        if configured > 0 { return configured }
+        configure(threads: nil)
+        return configuredWorkers.load(ordering: .relaxed)
+    }
+
+    /// Sets the worker count (nil or 0: all active processors) and pins OpenBLAS to one thread.
+    public static func configure(threads: Int?) {
+        let count = threads.flatMap { $0 > 0 ? $0 : nil } ?? ProcessInfo.processInfo.activeProcessorCount
+        openblas_set_num_threads(1)
+        configuredWorkers.store(max(1, count), ordering: .relaxed)
+    }
+
+    /// Runs `body(item, worker)` for every item in `0..<count`, spreading items
+    /// round-robin over the workers. `worker` is in `0..<workerCount` and is
+    /// never used by two items at the same time, so it can index per-worker scratch.
+    public static func forEach(_ count: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
+        let workers = min(workerCount, count)
+        if workers <= 1 {
+            for item in 0..<count { body(item, 0) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                var item = worker
+                while item < count {
+                    body(item, worker)
+                    item += workers
+                }
+            }
+        }
+    }
+}

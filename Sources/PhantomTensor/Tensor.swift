@@ -1,0 +1,58 @@
+/// A dense Float32 array with a shape, stored row-major (images as NCHW) in
+/// 64-byte-aligned memory that the tensor owns.
+///
+/// Tensors are reference types so layers can keep their activations and
+/// workspaces from one step to the next: a buffer is allocated once per shape
+/// and reused (see ``Tensor/reusing(_:shape:)``).
+public final class Tensor: @unchecked Sendable {
+    /// The extent of each dimension, outermost first.
+    public let shape: [Int]
+    /// The number of elements, the product of `shape`.
+    public let count: Int
+    /// The first element. Valid for `count` elements while the tensor lives.
+    public let data: UnsafeMutablePointer<Float>
+
+    /// A tensor of the given shape filled with zeros.
+    public init(zeros shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        data.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    /// A tensor of the given shape holding `values` (row-major).
+    public convenience init(shape: [Int], values: [Float]) {
+        self.init(zeros: shape)
+        precondition(values.count == count, "\(values.count) values for shape \(shape)")
+        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+    }
+
+    deinit { data.deallocate() }
+
+    /// Returns `existing` when it already has `shape`, otherwise a new zeroed tensor:
+    /// the way layers keep one buffer per batch shape.
+    public static func reusing(_ existing: Tensor?, shape: [Int]) -> Tensor {
+        if let existing, existing.shape == shape { return existing }
+        return Tensor(zeros: shape)
+    }
+
+    /// The elements as an array (for tests and I/O, not for hot loops).
+    public var values: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
+
+    /// The elements as a buffer pointer.
+    public var buffer: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: data, count: count)
+    }
+
+    /// Sets every element to zero.
+    public func zero() { data.update(repeating: 0, count: count) }
+
+    /// Copies every element of `other`, which must have the same count.
+    public func copy(from other: Tensor) {
+        precondition(other.count == count, "copy of \(other.shape) into \(shape)")
+        data.update(from: other.data, count: count)
+    }
+}

@@ -1,0 +1,67 @@
+/// Scratch memory shared by the layers of one model, reused from step to step so
+/// the hot loop does not allocate once the first step has sized it.
+///
+/// A model's layers run one after another and each uses the workspace only during
+/// its own forward or backward call, so one arena serves them all; a model that
+/// runs on another thread needs its own. Each worker has its own slots (indexed by
+/// the `worker` of ``Parallel/forEach(_:_:)``), and there are shared slots for
+/// buffers that span the batch.
+public final class Workspace: @unchecked Sendable {
+    /// An empty arena; buffers grow on first use.
+    public init() {}
+
+    private var workerSlots: [[Buffer]] = []
+    private var sharedSlots: [Buffer] = []
+
+    private final class Buffer {
+        var capacity = 0
+        var pointer: UnsafeMutablePointer<Float>?
+        func ensure(_ count: Int) -> UnsafeMutablePointer<Float> {
+            if count > capacity || pointer == nil {
+                pointer?.deallocate()
+                let raw = UnsafeMutableRawPointer.allocate(
+                    byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+                pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+                capacity = count
+            }
+            return pointer!
+        }
+        deinit { pointer?.deallocate() }
+    }
+
+    /// Prepares slot storage for `workers` workers; call before `Parallel.forEach`.
+    /// Returns a handle whose `buffer(worker:slot:count:)` is safe to call from workers.
+    public func perWorker(slots: Int, counts: [Int]) -> WorkerBuffers {
+        precondition(counts.count == slots)
+        let workers = Parallel.workerCount
+        while workerSlots.count < workers { workerSlots.append([]) }
+        var pointers: [[UnsafeMutablePointer<Float>]] = []
+        for worker in 0..<workers {
+            while workerSlots[worker].count < slots { workerSlots[worker].append(Buffer()) }
+            pointers.append((0..<slots).map { workerSlots[worker][$0].ensure(counts[$0]) })
+        }
+        return WorkerBuffers(pointers: pointers)
+    }
+
+    /// A shared buffer of at least `count` floats in slot `slot` (contents undefined).
+    public func shared(slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
+        while sharedSlots.count <= slot { sharedSlots.append(Buffer()) }
+        return sharedSlots[slot].ensure(count)
+    }
+}
+
+/// Per-worker scratch pointers handed out by ``Workspace/perWorker(slots:counts:)``.
+public struct WorkerBuffers: @unchecked Sendable {
+    let pointers: [[UnsafeMutablePointer<Float>]]
+
+    /// Worker `worker`'s buffer for `slot`.
+    @inline(__always)
+    public subscript(worker: Int, slot: Int) -> UnsafeMutablePointer<Float> {
+        pointers[worker][slot]
+    }
+}
+
+extension Workspace {
+    /// The shared slot that holds per-image parameter gradients during a backward pass.
+    public static let imageGradientSlot = 0
+}

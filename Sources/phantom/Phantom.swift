@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `phantom` command: trains, samples and audits diffusion models of grayscale scans.
+@main
+struct Phantom: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "phantom",
+        abstract: "Train, sample and audit diffusion models of grayscale medical scans.",
+        subcommands: []
+    )
+}

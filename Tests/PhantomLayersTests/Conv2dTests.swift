@@ -1,0 +1,82 @@
+import PhantomLayers
+import PhantomTensor
+import Testing
+
+@Suite struct Conv2dTests {
+    static func makeConv(_ inC: Int, _ outC: Int, kernel: Int, stride: Int,
+                         pad: (Int, Int, Int, Int), seed: UInt64) -> Conv2d {
+        let conv = Conv2d(inChannels: inC, outChannels: outC, kernel: kernel, stride: stride, pad: pad)
+        conv.weight.value.copy(from: GradientCheck.random(conv.weight.shape, seed: seed, scale: 0.3))
+        conv.bias.value.copy(from: GradientCheck.random([outC], seed: seed + 1))
+        return conv
+    }
+
+    /// Direct convolution in Double, the reference for the GEMM lowering.
+    static func direct(_ conv: Conv2d, _ x: Tensor) -> [Float] {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let k = conv.kernel, s = conv.stride
+        let oh = (h + conv.padTop + conv.padBottom - k) / s + 1
+        let ow = (w + conv.padLeft + conv.padRight - k) / s + 1
+        var out = [Float](repeating: 0, count: n * conv.outChannels * oh * ow)
+        for b in 0..<n { for o in 0..<conv.outChannels { for y in 0..<oh { for xx in 0..<ow {
+            var sum = Double(conv.bias.value.data[o])
+            for i in 0..<c { for ky in 0..<k { for kx in 0..<k {
+                let iy = y * s + ky - conv.padTop, ix = xx * s + kx - conv.padLeft
+                if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                sum += Double(x.data[((b * c + i) * h + iy) * w + ix])
+                    * Double(conv.weight.value.data[((o * c + i) * k + ky) * k + kx])
+            } } }
+            out[((b * conv.outChannels + o) * oh + y) * ow + xx] = Float(sum)
+        } } } }
+        return out
+    }
+
+    static let cases: [(kernel: Int, stride: Int, pad: (Int, Int, Int, Int))] = [
+        (3, 1, (1, 1, 1, 1)),   // the U-Net's 3×3 conv
+        (3, 2, (1, 1, 1, 1)),   // downsample, downsample_padding = 1
+        (3, 2, (0, 0, 1, 1)),   // downsample, downsample_padding = 0 (pad right/bottom)
+        (1, 1, (0, 0, 0, 0)),   // 1×1 shortcut
+    ]
+
+    @Test(arguments: 0..<4)
+    func forwardMatchesDirectConvolution(caseIndex: Int) {
+        let c = Self.cases[caseIndex]
+        let conv = Self.makeConv(3, 4, kernel: c.kernel, stride: c.stride, pad: c.pad, seed: 10)
+        let x = GradientCheck.random([2, 3, 7, 6], seed: 11)
+        let y = conv.forward(x)
+        let expected = Self.direct(conv, x)
+        #expect(y.count == expected.count)
+        for (a, b) in zip(y.values, expected) { #expect(abs(a - b) <= 1e-4 * max(1, abs(b))) }
+    }
+
+    @Test(arguments: 0..<4)
+    func backwardMatchesFiniteDifferences(caseIndex: Int) {
+        let c = Self.cases[caseIndex]
+        let conv = Self.makeConv(3, 4, kernel: c.kernel, stride: c.stride, pad: c.pad, seed: 20)
+        let x = GradientCheck.random([2, 3, 6, 5], seed: 21)
+        let y = conv.forward(x)
+        let r = GradientCheck.random(y.shape, seed: 22)
+        conv.zeroGradients()
+        let dx = conv.backward(r).values
+        GradientCheck().check(
+            name: "conv\(c.kernel)x\(c.kernel)/\(c.stride)",
+            checked: [("x", x), ("weight", conv.weight.value), ("bias", conv.bias.value)],
+            analytic: [dx, conv.weight.gradient.values, conv.bias.gradient.values],
+            r: r, forward: { conv.forward(x) })
+    }
+
+    @Test func resultsAreBitIdenticalForAnyThreadCount() {
+        var runs: [[Float]] = []
+        for threads in [1, 2, 3] {
+            Parallel.configure(threads: threads)
+            let conv = Self.makeConv(4, 5, kernel: 3, stride: 1, pad: (1, 1, 1, 1), seed: 30)
+            let x = GradientCheck.random([5, 4, 8, 8], seed: 31)
+            let y = conv.forward(x)
+            let dx = conv.backward(GradientCheck.random(y.shape, seed: 32))
+            runs.append(y.values + dx.values + conv.weight.gradient.values + conv.bias.gradient.values)
+        }
+        Parallel.configure(threads: nil)
+        #expect(runs[0] == runs[1])
+        #expect(runs[1] == runs[2])
+    }
+}
