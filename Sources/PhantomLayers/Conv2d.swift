@@ -24,15 +24,24 @@ public final class Conv2d: Module {
     }
 
     /// A convolution with padding `(top, left, bottom, right)`; scratch comes from `workspace`.
-    public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int,
-                pad: (top: Int, left: Int, bottom: Int, right: Int), workspace: Workspace = Workspace()) {
+    public convenience init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int,
+                            pad: (top: Int, left: Int, bottom: Int, right: Int), workspace: Workspace = Workspace()) {
+        self.init(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride, pad: pad,
+                  workspace: workspace, weightShape: [outChannels, inChannels, kernel, kernel])
+    }
+
+    /// A convolution whose weight is stored under `weightShape` (same element order),
+    /// as ``ChannelLinear`` keeps a 1×1 convolution's weight as `[out, in]`.
+    init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int,
+         pad: (top: Int, left: Int, bottom: Int, right: Int), workspace: Workspace, weightShape: [Int]) {
+        precondition(weightShape.reduce(1, *) == outChannels * inChannels * kernel * kernel)
         self.workspace = workspace
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
         self.stride = stride
         (padTop, padLeft, padBottom, padRight) = pad
-        weight = Parameter(shape: [outChannels, inChannels, kernel, kernel])
+        weight = Parameter(shape: weightShape)
         bias = Parameter(shape: [outChannels])
     }
 

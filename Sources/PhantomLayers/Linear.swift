@@ -1,0 +1,58 @@
+import PhantomTensor
+
+/// A fully connected layer `y = x·Wᵀ + b` on rows of `x` `[N, in]`, as `torch.nn.Linear`
+/// (`weight` `[out, in]`, `bias` `[out]`). Used for the small per-sample vectors of
+/// the time embedding; one single-threaded GEMM per pass.
+public final class Linear: Module {
+    public let inFeatures: Int, outFeatures: Int
+    public let weight: Parameter
+    public let bias: Parameter
+
+    private var input: Tensor?
+    private var output: Tensor?
+    private var inputGradient: Tensor?
+
+    public init(inFeatures: Int, outFeatures: Int) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        weight = Parameter(shape: [outFeatures, inFeatures])
+        bias = Parameter(shape: [outFeatures])
+    }
+
+    public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
+        visit(join(prefix, "weight"), weight)
+        visit(join(prefix, "bias"), bias)
+    }
+
+    /// `x` `[N, in]` → `[N, out]`.
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.shape.count == 2 && x.shape[1] == inFeatures, "Linear input \(x.shape)")
+        let rows = x.shape[0]
+        let y = Tensor.reusing(output, shape: [rows, outFeatures])
+        output = y
+        input = x
+        for row in 0..<rows { (y.data + row * outFeatures).update(from: bias.value.data, count: outFeatures) }
+        gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
+             b: weight.value.data, ldb: inFeatures, beta: 1, c: y.data, ldc: outFeatures)
+        return y
+    }
+
+    /// Given `dL/dy` `[N, out]`, accumulates `dL/dW = dyᵀ·x` and `dL/db` and returns `dL/dx`.
+    /// (Per-sample gradient norms, for DP-SGD, are `‖dy_n‖·‖x_n‖` here.)
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("Linear.backward before forward") }
+        let rows = x.shape[0]
+        let dx = Tensor.reusing(inputGradient, shape: x.shape)
+        inputGradient = dx
+        gemm(m: rows, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures,
+             b: weight.value.data, ldb: inFeatures, c: dx.data, ldc: inFeatures)
+        gemm(transposeA: true, m: outFeatures, n: inFeatures, k: rows, a: dy.data, lda: outFeatures,
+             b: x.data, ldb: inFeatures, beta: 1, c: weight.gradient.data, ldc: inFeatures)
+        let db = bias.gradient.data
+        for row in 0..<rows {
+            let line = dy.data + row * outFeatures
+            for j in 0..<outFeatures { db[j] += line[j] }
+        }
+        return dx
+    }
+}

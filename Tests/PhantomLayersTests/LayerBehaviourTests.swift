@@ -1,0 +1,84 @@
+import Foundation
+import PhantomLayers
+import PhantomTensor
+import Testing
+
+/// Forward behaviour that finite differences cannot see.
+@Suite struct LayerBehaviourTests {
+    @Test func groupNormNormalisesEachGroup() {
+        let norm = GroupNorm(groups: 2, channels: 4)
+        let x = GradientCheck.random([1, 4, 5, 5], seed: 1, scale: 3)
+        for i in 0..<x.count { x.data[i] += 7 }
+        let y = norm.forward(x).values
+        for group in 0..<2 {
+            let slice = y[(group * 50)..<(group * 50 + 50)].map(Double.init)
+            let mean = slice.reduce(0, +) / 50
+            let variance = slice.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 50
+            #expect(abs(mean) < 1e-5)
+            #expect(abs(variance - 1) < 1e-3)
+        }
+    }
+
+    @Test func sinusoidalEmbeddingMatchesDiffusersFormula() {
+        for flip in [false, true] {
+            let embedding = SinusoidalEmbedding(dimension: 8, flipSinToCos: flip, frequencyShift: 1)
+            let out = Tensor(zeros: [2, 8])
+            embedding.embed([0, 37], into: out)
+            for i in 0..<4 {
+                let frequency = exp(-log(10_000.0) * Double(i) / (4 - 1))
+                let (sinIndex, cosIndex) = flip ? (4 + i, i) : (i, 4 + i)
+                #expect(out.data[sinIndex] == 0 && out.data[cosIndex] == 1)
+                #expect(abs(Double(out.data[8 + sinIndex]) - sin(37 * frequency)) < 1e-5)
+                #expect(abs(Double(out.data[8 + cosIndex]) - cos(37 * frequency)) < 1e-5)
+            }
+        }
+    }
+
+    @Test func dropoutIsInvertedAndKeyedByStream() {
+        let dropout = Dropout(probability: 0.25)
+        let x = Tensor(shape: [2, 1, 100, 100], values: [Float](repeating: 1, count: 20_000))
+        let streams = [RandomStream(seed: 5, 1, 0, 0), RandomStream(seed: 5, 1, 0, 1)]
+        let y = dropout.forward(x, streams: streams).values
+        let kept = y.filter { $0 != 0 }
+        #expect(kept.allSatisfy { abs($0 - 1 / 0.75) < 1e-6 })
+        #expect(abs(Double(kept.count) / 20_000 - 0.75) < 0.02)
+        // The second image's mask depends only on its own stream.
+        let alone = dropout.forward(Tensor(shape: [1, 1, 100, 100], values: [Float](repeating: 1, count: 10_000)),
+                                    streams: [streams[1]]).values
+        #expect(alone == Array(y[10_000...]))
+        // Backward applies the same mask; evaluation is the identity.
+        let again = dropout.forward(x, streams: streams)
+        let dx = dropout.backward(x).values
+        #expect(dx == again.values)
+        #expect(dropout.forward(x, streams: nil) === x)
+    }
+
+    @Test func channelConcatJoinsAndSplits() {
+        let concat = ChannelConcat()
+        let a = GradientCheck.random([2, 1, 2, 2], seed: 3), b = GradientCheck.random([2, 2, 2, 2], seed: 4)
+        let y = concat.forward(a, b)
+        #expect(y.shape == [2, 3, 2, 2])
+        #expect(Array(y.values[0..<4]) == Array(a.values[0..<4]))
+        #expect(Array(y.values[4..<12]) == Array(b.values[0..<8]))
+        #expect(Array(y.values[12..<16]) == Array(a.values[4..<8]))
+        let (da, db) = concat.backward(y)
+        #expect(da.values == a.values && db.values == b.values)
+    }
+
+    @Test func attentionIsBitIdenticalForAnyThreadCount() {
+        var runs: [[Float]] = []
+        for threads in [1, 2, 3] {
+            Parallel.configure(threads: threads)
+            let attention = SelfAttention(channels: 8, heads: 2, groups: 4, epsilon: 1e-5, rescale: 1)
+            for (i, entry) in attention.namedParameters.enumerated() {
+                entry.parameter.value.copy(from: GradientCheck.random(entry.parameter.shape, seed: UInt64(i), scale: 0.3))
+            }
+            let x = GradientCheck.random([3, 8, 4, 4], seed: 50)
+            let y = attention.forward(x).values
+            let dx = attention.backward(GradientCheck.random(x.shape, seed: 51)).values
+            runs.append(y + dx + attention.namedParameters.flatMap { $0.parameter.gradient.values })
+        }
+        Parallel.configure(threads: nil)
+        #expect(runs[0] == runs[1] && runs[1] == runs[2])
+    }
+}
