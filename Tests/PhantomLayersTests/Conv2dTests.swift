@@ -1,5 +1,6 @@
 import PhantomLayers
 import PhantomTensor
+import PhantomTestSupport
 import Testing
 
 @Suite struct Conv2dTests {

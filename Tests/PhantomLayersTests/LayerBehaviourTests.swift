@@ -1,6 +1,7 @@
 import Foundation
 import PhantomLayers
 import PhantomTensor
+import PhantomTestSupport
 import Testing
 
 /// Forward behaviour that finite differences cannot see.

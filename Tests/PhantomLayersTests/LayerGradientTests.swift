@@ -1,6 +1,7 @@
 import Foundation
 import PhantomLayers
 import PhantomTensor
+import PhantomTestSupport
 import Testing
 
 /// Finite-difference checks of every layer's backward pass (input and parameters).

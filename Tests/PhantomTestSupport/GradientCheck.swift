@@ -1,4 +1,3 @@
-import PhantomLayers
 import PhantomTensor
 import Testing
 
@@ -8,21 +7,28 @@ import Testing
 /// For sampled elements of each checked tensor, `(L(v+ε) − L(v−ε)) / 2ε`
 /// (accumulated in Double) must match the analytic gradient within
 /// `absolute + relative·|g|`.
-struct GradientCheck {
-    var epsilon: Float = 1e-2
-    var absolute: Double = 2e-3
-    var relative: Double = 1e-2
-    var samplesPerTensor = 24
+public struct GradientCheck {
+    public var epsilon: Float = 1e-2
+    public var absolute: Double = 2e-3
+    public var relative: Double = 1e-2
+    public var samplesPerTensor = 24
+
+    public init(epsilon: Float = 1e-2, absolute: Double = 2e-3, relative: Double = 1e-2, samplesPerTensor: Int = 24) {
+        self.epsilon = epsilon
+        self.absolute = absolute
+        self.relative = relative
+        self.samplesPerTensor = samplesPerTensor
+    }
 
     /// A tensor of standard normal values.
-    static func random(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
+    public static func random(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
         let tensor = Tensor(zeros: shape)
         RandomStream(seed: seed).fillGaussian(tensor.data, count: tensor.count)
         for i in 0..<tensor.count { tensor.data[i] *= scale }
         return tensor
     }
 
-    static func weightedSum(_ y: Tensor, _ r: Tensor) -> Double {
+    public static func weightedSum(_ y: Tensor, _ r: Tensor) -> Double {
         var sum = 0.0
         for i in 0..<y.count { sum += Double(y.data[i]) * Double(r.data[i]) }
         return sum
@@ -31,7 +37,7 @@ struct GradientCheck {
     /// Checks `analytic[k]` against finite differences of `forward` in `checked[k]`;
     /// `r` is the output weighting. Returns the worst mismatch found (for reports).
     @discardableResult
-    func check(name: String, checked: [(String, Tensor)], analytic: [[Float]], r: Tensor,
+    public func check(name: String, checked: [(String, Tensor)], analytic: [[Float]], r: Tensor,
                forward: () -> Tensor, sourceLocation: SourceLocation = #_sourceLocation) -> Double {
         var worst = 0.0
         for ((label, tensor), gradient) in zip(checked, analytic) {

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""PyTorch (CPU) + diffusers peer benchmark for Phantom.
+
+Measures diffusers' UNet2DModel on the configs of /work/shared/BENCHMARKS.md:
+
+  train   one DDPM training step per iteration: t ~ U{0..999}, Gaussian noise,
+          DDPMScheduler.add_noise, forward, MSE against the noise, backward,
+          AdamW(lr=1e-4) step.                           -> images/s
+  sample  one sampling step per iteration, no gradients: U-Net forward +
+          DDPMScheduler.step.                            -> U-Net evaluations/s
+
+One measurement per process (peak RSS is the process's). Example:
+
+  python Benchmarks/peers/bench_diffusers.py --config tiny --mode train --batch 8 --json
+
+prints one JSON line. See Benchmarks/peers/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+
+CONFIGS = {
+    # name: (sample_size, block_out_channels, layers_per_block, norm_num_groups, down, up)
+    "tiny": (32, (32, 64, 64), 1, 8,
+             ("DownBlock2D", "DownBlock2D", "AttnDownBlock2D"),
+             ("AttnUpBlock2D", "UpBlock2D", "UpBlock2D")),
+    "small": (64, (64, 128, 128, 256), 2, 32,
+              ("DownBlock2D", "DownBlock2D", "AttnDownBlock2D", "DownBlock2D"),
+              ("UpBlock2D", "AttnUpBlock2D", "UpBlock2D", "UpBlock2D")),
+    "cifar": (32, (128, 256, 256, 256), 2, 32,
+              ("DownBlock2D", "AttnDownBlock2D", "DownBlock2D", "DownBlock2D"),
+              ("UpBlock2D", "UpBlock2D", "AttnUpBlock2D", "UpBlock2D")),
+}
+
+TRAIN_FLOP_FACTOR = 3.0  # forward + backward ~ 3x forward (BENCHMARKS.md convention)
+
+
+def unet_config(name: str) -> dict:
+    size, boc, lpb, groups, down, up = CONFIGS[name]
+    return dict(
+        sample_size=size,
+        in_channels=1,
+        out_channels=1,
+        block_out_channels=boc,
+        layers_per_block=lpb,
+        norm_num_groups=groups,
+        down_block_types=down,
+        up_block_types=up,
+        act_fn="silu",
+        time_embedding_type="positional",
+        flip_sin_to_cos=True,
+        freq_shift=0,
+        attention_head_dim=8,
+        norm_eps=1e-5,
+        downsample_padding=1,
+        mid_block_type="UNetMidBlock2D",
+        add_attention=True,
+        dropout=0.0,
+    )
+
+
+def peak_rss_mib() -> float:
+    # Linux: ru_maxrss is in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def forward_flops_per_image(model, torch, size: int) -> int:
+    """FLOPs of one forward pass at batch 1, counted with torch.utils.flop_counter.
+
+    diffusers' classic AttnProcessor (baddbmm/bmm) is swapped in for the count, because
+    the default AttnProcessor2_0 (scaled_dot_product_attention) is not counted reliably.
+    """
+    from diffusers.models.attention_processor import Attention, AttnProcessor
+    from torch.utils.flop_counter import FlopCounterMode
+
+    # UNet2DModel has no set_attn_processor(); set it on each Attention module.
+    attns = [m for m in model.modules() if isinstance(m, Attention)]
+    saved = [m.processor for m in attns]
+    for m in attns:
+        m.set_processor(AttnProcessor())
+    try:
+        x = torch.zeros(1, 1, size, size)
+        t = torch.tensor([500])
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(x, t)
+        return int(counter.get_total_flops())
+    finally:
+        for m, proc in zip(attns, saved):
+            m.set_processor(proc)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
+    ap.add_argument("--mode", choices=["train", "sample"], default="train")
+    ap.add_argument("--batch", type=int, default=None, help="default: 8 for train, 16 for sample")
+    ap.add_argument("--steps", type=int, default=5, help="timed steps (median reported); default 5")
+    ap.add_argument("--warmup", type=int, default=2, help="untimed warm-up steps; default 2")
+    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads; default 2")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-flops", action="store_true", help="skip the FLOP count (gflops is then null)")
+    ap.add_argument("--json", action="store_true", help="print exactly one JSON line on stdout")
+    args = ap.parse_args()
+    if args.steps < 1 or args.warmup < 0:
+        ap.error("--steps must be >= 1 and --warmup >= 0")
+    batch = args.batch if args.batch is not None else (8 if args.mode == "train" else 16)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    import diffusers
+    from diffusers import DDPMScheduler, UNet2DModel
+
+    diffusers.utils.logging.set_verbosity_error()
+    torch.manual_seed(args.seed)
+
+    cfg = unet_config(args.config)
+    size = cfg["sample_size"]
+    model = UNet2DModel(**cfg)
+    n_params = sum(p.numel() for p in model.parameters())
+    scheduler = DDPMScheduler()  # defaults: 1000 steps, linear 1e-4..0.02, epsilon
+    gen = torch.Generator().manual_seed(args.seed + 1)
+    times: list[float] = []
+
+    if args.mode == "train":
+        model.train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        clean = torch.rand(batch, 1, size, size, generator=gen) * 2 - 1  # stand-in images in [-1, 1]
+
+        def step():
+            t = torch.randint(0, scheduler.config.num_train_timesteps, (batch,), generator=gen)
+            noise = torch.randn(clean.shape, generator=gen)
+            noisy = scheduler.add_noise(clean, noise, t)
+            pred = model(noisy, t).sample
+            loss = torch.nn.functional.mse_loss(pred, noise)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        for _ in range(args.warmup):
+            step()
+        for _ in range(args.steps):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+    else:
+        model.eval()
+        x = torch.randn(batch, 1, size, size, generator=gen)
+        timesteps = list(scheduler.timesteps)  # 999 .. 0 (no set_timesteps: full 1000-step DDPM)
+        needed = args.warmup + args.steps
+        if needed > len(timesteps):
+            ap.error(f"--warmup + --steps must be <= {len(timesteps)}")
+        with torch.inference_mode():
+            for i in range(needed):
+                t = timesteps[i]
+                t0 = time.perf_counter()
+                out = model(x, t).sample
+                x = scheduler.step(out, t, x, generator=gen).prev_sample
+                dt = time.perf_counter() - t0
+                if i >= args.warmup:
+                    times.append(dt)
+
+    rss = peak_rss_mib()  # before the FLOP count, which runs at batch 1
+    flops_img = None if args.no_flops else forward_flops_per_image(model, torch, size)
+
+    med = statistics.median(times)
+    per_step_flops = None
+    if flops_img is not None:
+        per_step_flops = flops_img * batch * (TRAIN_FLOP_FACTOR if args.mode == "train" else 1.0)
+    result = {
+        "peer": "pytorch+diffusers",
+        "config": args.config,
+        "mode": args.mode,
+        "batch": batch,
+        "threads": args.threads,
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "median_s": med,
+        "min_s": min(times),
+        "max_s": max(times),
+        "times_s": times,
+        ("images_per_sec" if args.mode == "train" else "evals_per_sec"): batch / med,
+        "gflop_per_image_forward": None if flops_img is None else flops_img / 1e9,
+        "gflop_per_step": None if per_step_flops is None else per_step_flops / 1e9,
+        "gflops": None if per_step_flops is None else per_step_flops / med / 1e9,
+        "peak_rss_mib": rss,
+        "params": n_params,
+        "malloc_tuned": bool(os.environ.get("MALLOC_MMAP_THRESHOLD_") or os.environ.get("MALLOC_TRIM_THRESHOLD_")),
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "python": platform.python_version(),
+    }
+    if args.json:
+        print(json.dumps(result), flush=True)
+    else:
+        rate_key = "images_per_sec" if args.mode == "train" else "evals_per_sec"
+        print(f"{args.config} {args.mode} batch {batch}, {args.threads} threads, {args.steps} steps "
+              f"(+{args.warmup} warm-up), torch {torch.__version__}, diffusers {diffusers.__version__}")
+        print(f"  median {med * 1e3:.1f} ms/step (min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f})")
+        print(f"  {rate_key.replace('_', ' ')}: {result[rate_key]:.2f}")
+        if flops_img is not None:
+            print(f"  forward {flops_img / 1e9:.3f} GFLOP/image, achieved {result['gflops']:.1f} GFLOP/s")
+        print(f"  peak RSS {rss:.0f} MiB, {n_params / 1e6:.2f} M params")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+import Foundation
+import PhantomDiffusion
+import PhantomLayers
+import PhantomSafetensors
+import PhantomTensor
+import PhantomTestSupport
+import Testing
+
+/// Forward outputs and gradients against diffusers' `UNet2DModel` on the fixtures.
+@Suite struct UNetParityTests {
+    static let names = ["tiny_attn", "class_cond", "no_mid_attn"]
+
+    static func tensor(_ file: SafetensorsFile, _ name: String) throws -> Tensor {
+        let stored = try file.tensor(named: name)
+        return Tensor(shape: stored.shape, values: try stored.floats())
+    }
+
+    /// Largest difference relative to the largest expected magnitude (at least 1e-3:
+    /// some gradients, like the attention key bias's, are exactly zero in theory).
+    static func maxRelativeError(_ actual: [Float], _ expected: [Float]) -> Float {
+        let scale = expected.map(abs).max() ?? 1
+        return zip(actual, expected).map { abs($0 - $1) }.max()! / max(scale, 1e-3)
+    }
+
+    @Test(arguments: names)
+    func forwardAndBackwardMatchDiffusers(name: String) throws {
+        let folder = Fixtures.url("unet/\(name)")
+        let config = try UNetConfig(contentsOf: folder.appendingPathComponent("config.json"))
+        let unet = UNet2D(config: config)
+        try unet.loadWeights(from: SafetensorsFile(contentsOf: folder.appendingPathComponent("diffusion_pytorch_model.safetensors")))
+        let io = try SafetensorsFile(contentsOf: folder.appendingPathComponent("io.safetensors"))
+        let sample = try Self.tensor(io, "sample")
+        let timesteps = try io.tensor(named: "timestep").floats()
+        let labels = try io["class_labels"].map { try $0.int64s().map { Int($0) } }
+
+        let output = unet.forward(sample, timesteps: timesteps, classLabels: labels)
+        let forwardError = Self.maxRelativeError(output.values, try Self.tensor(io, "output").values)
+        #expect(forwardError < 1e-4, "\(name): forward max error \(forwardError) relative to the output's range")
+
+        unet.zeroGradients()
+        let dSample = unet.backward(try Self.tensor(io, "grad_output"))
+        let sampleError = Self.maxRelativeError(dSample.values, try Self.tensor(io, "grad_sample").values)
+        #expect(sampleError < 1e-3, "\(name): d sample max error \(sampleError)")
+        let parameters = Dictionary(uniqueKeysWithValues: unet.namedParameters.map { ($0.name, $0.parameter) })
+        var checked = 0
+        for stored in io.tensors where stored.name.hasPrefix("grad.") {
+            let parameterName = String(stored.name.dropFirst("grad.".count))
+            let parameter = try #require(parameters[parameterName], "\(parameterName) is not a parameter")
+            let error = Self.maxRelativeError(parameter.gradient.values, try stored.floats())
+            #expect(error < 1e-3, "\(name): d \(parameterName) max error \(error)")
+            checked += 1
+        }
+        #expect(checked >= 5)
+    }
+
+    @Test(arguments: names)
+    func parameterNamesAreDiffusersStateDictKeys(name: String) throws {
+        let folder = Fixtures.url("unet/\(name)")
+        let config = try UNetConfig(contentsOf: folder.appendingPathComponent("config.json"))
+        let weights = try SafetensorsFile(contentsOf: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        let ours = Set(UNet2D(config: config).namedParameters.map(\.name))
+        #expect(ours == Set(weights.tensors.map(\.name)))
+    }
+}
