@@ -1,0 +1,95 @@
+/// Width × height of an image, e.g. `64x64`.
+public struct ImageSize: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    /// Ordered by width, then height.
+    public static func < (lhs: ImageSize, rhs: ImageSize) -> Bool {
+        (lhs.width, lhs.height) < (rhs.width, rhs.height)
+    }
+
+    /// `"<width>x<height>"`.
+    public var description: String { "\(width)x\(height)" }
+}
+
+/// What loading an image folder found: classes, sizes, bit depths, and every file
+/// that was skipped, ignored or unreadable.
+public struct DatasetReport: Sendable {
+    /// One class and how many of its images were loaded.
+    public struct ClassSummary: Sendable, Hashable {
+        public var name: String
+        public var imageCount: Int
+    }
+
+    /// The folder as given.
+    public var root: String
+    /// The training resolution images were resized to.
+    public var resolution: Int
+    /// Images loaded.
+    public var imageCount: Int
+    /// Classes in label order; empty for an unlabeled (flat) folder.
+    public var classes: [ClassSummary]
+    /// The bit depth the images are held at (16 if any source is 16-bit); nil if none loaded.
+    public var storedBitDepth: BitDepth?
+    /// Original image sizes of the loaded images.
+    public var sizeHistogram: [ImageSize: Int]
+    /// Source bit depths of the loaded images (files below 8 bits count as 8).
+    public var bitDepthHistogram: [BitDepth: Int]
+    /// Non-PNG files skipped (hidden files are not counted).
+    public var skippedNonPNGCount: Int
+    /// PNG files that could not be read, with the reason.
+    public var problems: [FileIssue]
+    /// Files deliberately left out, with the reason (PNGs directly in a root that has
+    /// class subfolders).
+    public var ignored: [FileIssue]
+
+    /// True when labels come from class subfolders.
+    public var isLabeled: Bool { !classes.isEmpty }
+
+    /// Loads the folder as ``ImageFolderDataset/load(root:resolution:skipBad:maxPixels:)``
+    /// does and returns its report without judging it: unreadable files are listed in
+    /// ``problems`` rather than thrown. Call ``validate(skipBad:)`` to judge.
+    ///
+    /// - Throws: ``ImagingError`` when the folder is missing, unlistable or has no PNG.
+    public init(folder root: String, resolution: Int, maxPixels: Int = PNGDecoder.defaultMaxPixels) throws(ImagingError) {
+        self = try ImageFolderDataset.loadUnvalidated(root: root, resolution: resolution, maxPixels: maxPixels).report
+    }
+
+    init(
+        root: String, resolution: Int, imageCount: Int, classes: [ClassSummary], storedBitDepth: BitDepth?,
+        sizeHistogram: [ImageSize: Int], bitDepthHistogram: [BitDepth: Int], skippedNonPNGCount: Int,
+        problems: [FileIssue], ignored: [FileIssue]
+    ) {
+        self.root = root
+        self.resolution = resolution
+        self.imageCount = imageCount
+        self.classes = classes
+        self.storedBitDepth = storedBitDepth
+        self.sizeHistogram = sizeHistogram
+        self.bitDepthHistogram = bitDepthHistogram
+        self.skippedNonPNGCount = skippedNonPNGCount
+        self.problems = problems
+        self.ignored = ignored
+    }
+
+    /// Whether a dataset with this report may be used.
+    ///
+    /// - Throws: ``ImagingError/Kind/unreadableImages`` (listing every problem in
+    ///   ``ImagingError/issues``) when some PNG could not be read and `skipBad` is false;
+    ///   ``ImagingError/Kind/noImages`` when no image was loaded.
+    public func validate(skipBad: Bool) throws(ImagingError) {
+        if !problems.isEmpty && !skipBad {
+            let files = problems.count == 1 ? "1 PNG file" : "\(problems.count) PNG files"
+            throw ImagingError(.unreadableImages, path: root, reason: "\(files) could not be read", issues: problems)
+        }
+        if imageCount == 0 {
+            throw ImagingError(
+                .noImages, path: root, reason: "no readable PNG images (\(problems.count) unreadable)")
+        }
+    }
+}
