@@ -38,6 +38,16 @@ let package = Package(
         // Layers: forward/backward pairs, parameter tree, optimizer.
         .target(name: "PhantomLayers", dependencies: ["PhantomTensor"], swiftSettings: kernelSettings),
 
+        // Diffusion: the diffusers-compatible U-Net, schedulers, training and sampling.
+        .target(
+            name: "PhantomDiffusion",
+            dependencies: ["PhantomLayers", "PhantomTensor", "PhantomSafetensors"],
+            swiftSettings: kernelSettings
+        ),
+
+        // The safetensors format: a bounds-checked reader and a writer (a security boundary).
+        .target(name: "PhantomSafetensors"),
+
         // Imaging: PNG codec, preprocessing, ImageFolder dataset.
         .target(name: "PhantomImaging", dependencies: ["CPNG"]),
 
@@ -50,9 +60,29 @@ let package = Package(
             ]
         ),
 
+        // The benchmark executable (release builds only give meaningful figures).
+        .executableTarget(
+            name: "phantom-benchmark",
+            dependencies: ["PhantomDiffusion", "PhantomLayers", "PhantomTensor"],
+            path: "Benchmarks/PhantomBenchmark",
+            swiftSettings: kernelSettings
+        ),
+
+        // Helpers shared by the test targets (finite-difference gradient checks).
+        .target(
+            name: "PhantomTestSupport",
+            dependencies: ["PhantomTensor"],
+            path: "Tests/PhantomTestSupport"
+        ),
+
         .testTarget(name: "SystemLibraryTests", dependencies: ["CBLAS", "CPNG"]),
         .testTarget(name: "PhantomTensorTests", dependencies: ["PhantomTensor"]),
-        .testTarget(name: "PhantomLayersTests", dependencies: ["PhantomLayers"]),
-        .testTarget(name: "PhantomImagingTests", dependencies: ["PhantomImaging"]),
+        .testTarget(name: "PhantomLayersTests", dependencies: ["PhantomLayers", "PhantomTestSupport"]),
+        .testTarget(
+            name: "PhantomDiffusionTests",
+            dependencies: ["PhantomDiffusion", "PhantomSafetensors", "PhantomTestSupport"]
+        ),
+        .testTarget(name: "PhantomSafetensorsTests", dependencies: ["PhantomSafetensors"]),
+        .testTarget(name: "PhantomImagingTests", dependencies: ["PhantomImaging", "CPNG"]),
     ]
 )

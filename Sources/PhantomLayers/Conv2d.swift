@@ -55,8 +55,7 @@ public final class Conv2d: Module {
                      padTop: padTop, padLeft: padLeft, padBottom: padBottom, padRight: padRight)
     }
 
-    /// `y = conv(x) + bias` for `x` of shape `[B, in, H, W]`.
-    public func forward(_ x: Tensor) -> Tensor {
+    private func computeForward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "Conv2d input \(x.shape)")
         let batch = x.shape[0]
         let shape = geometry(height: x.shape[2], width: x.shape[3])
@@ -84,8 +83,7 @@ public final class Conv2d: Module {
         return y
     }
 
-    /// Given `dy = dL/dy`, accumulates `dL/dweight` and `dL/dbias` and returns `dL/dx`.
-    public func backward(_ dy: Tensor) -> Tensor {
+    private func computeBackward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Conv2d.backward before forward") }
         let batch = x.shape[0]
         let shape = geometry(height: x.shape[2], width: x.shape[3])
@@ -136,5 +134,16 @@ public final class Conv2d: Module {
         accumulateImageGradients(slots + weightCount, stride: slotStride, images: batch,
                                  count: outChannels, into: bias.gradient.data)
         return dx
+    }
+}
+
+extension Conv2d {
+    /// `y = conv(x) + bias` for `x` of shape `[B, in, H, W]`.
+    public func forward(_ x: Tensor) -> Tensor {
+        Profiler.measure(kernel == 1 ? .linear : .convolution) { computeForward(x) }
+    }
+    /// Given `dy = dL/dy`, accumulates `dL/dweight` and `dL/dbias` and returns `dL/dx`.
+    public func backward(_ dy: Tensor) -> Tensor {
+        Profiler.measure(kernel == 1 ? .linear : .convolution) { computeBackward(dy) }
     }
 }

@@ -34,8 +34,7 @@ public final class GroupNorm: Module {
         visit(join(prefix, "bias"), bias)
     }
 
-    /// Normalises `x` `[B, C, H, W]` (or `[B, C, L]`) per image and group.
-    public func forward(_ x: Tensor) -> Tensor {
+    private func computeForward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count >= 2 && x.shape[1] == channels, "GroupNorm input \(x.shape)")
         let batch = x.shape[0], pixels = x.count / (batch * channels)
         let y = Tensor.reusing(output, shape: x.shape)
@@ -80,8 +79,7 @@ public final class GroupNorm: Module {
         return y
     }
 
-    /// Given `dL/dy`, accumulates `dL/dγ`, `dL/dβ` and returns `dL/dx`.
-    public func backward(_ dy: Tensor) -> Tensor {
+    private func computeBackward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("GroupNorm.backward before forward") }
         let batch = x.shape[0], pixels = x.count / (batch * channels)
         let dx = Tensor.reusing(inputGradient, shape: x.shape)
@@ -134,5 +132,16 @@ public final class GroupNorm: Module {
         accumulateImageGradients(slots + channels, stride: slotStride, images: batch, count: channels,
                                  into: bias.gradient.data)
         return dx
+    }
+}
+
+extension GroupNorm {
+    /// Normalises `x` `[B, C, H, W]` (or `[B, C, L]`) per image and group.
+    public func forward(_ x: Tensor) -> Tensor {
+        Profiler.measure(.groupNorm) { computeForward(x) }
+    }
+    /// Given `dL/dy`, accumulates `dL/dγ`, `dL/dβ` and returns `dL/dx`.
+    public func backward(_ dy: Tensor) -> Tensor {
+        Profiler.measure(.groupNorm) { computeBackward(dy) }
     }
 }

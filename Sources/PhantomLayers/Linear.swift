@@ -24,8 +24,7 @@ public final class Linear: Module {
         visit(join(prefix, "bias"), bias)
     }
 
-    /// `x` `[N, in]` → `[N, out]`.
-    public func forward(_ x: Tensor) -> Tensor {
+    private func computeForward(_ x: Tensor) -> Tensor {
         precondition(x.shape.count == 2 && x.shape[1] == inFeatures, "Linear input \(x.shape)")
         let rows = x.shape[0]
         let y = Tensor.reusing(output, shape: [rows, outFeatures])
@@ -37,9 +36,8 @@ public final class Linear: Module {
         return y
     }
 
-    /// Given `dL/dy` `[N, out]`, accumulates `dL/dW = dyᵀ·x` and `dL/db` and returns `dL/dx`.
     /// (Per-sample gradient norms, for DP-SGD, are `‖dy_n‖·‖x_n‖` here.)
-    public func backward(_ dy: Tensor) -> Tensor {
+    private func computeBackward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Linear.backward before forward") }
         let rows = x.shape[0]
         let dx = Tensor.reusing(inputGradient, shape: x.shape)
@@ -54,5 +52,16 @@ public final class Linear: Module {
             for j in 0..<outFeatures { db[j] += line[j] }
         }
         return dx
+    }
+}
+
+extension Linear {
+    /// `x` `[N, in]` → `[N, out]`.
+    public func forward(_ x: Tensor) -> Tensor {
+        Profiler.measure(.linear) { computeForward(x) }
+    }
+    /// Given `dL/dy` `[N, out]`, accumulates `dL/dW = dyᵀ·x` and `dL/db` and returns `dL/dx`.
+    public func backward(_ dy: Tensor) -> Tensor {
+        Profiler.measure(.linear) { computeBackward(dy) }
     }
 }

@@ -18,6 +18,7 @@ public final class SelfAttention: Module {
     private var probabilities: Tensor?
     private var attended: Tensor?
     private var result: Tensor?
+    private var scaledGradient: Tensor?
     private var queryGradient: Tensor?, keyGradient: Tensor?, valueGradient: Tensor?
     private var normalizedGradient: Tensor?
     private var queries: Tensor?, keys: Tensor?, values: Tensor?
@@ -62,17 +63,19 @@ public final class SelfAttention: Module {
         let d = headDimension, scale = 1 / Float(d).squareRoot()
         let qData = q.data, kData = k.data, vData = v.data, pData = p.data, oData = o.data
         let channelCount = channels, headCount = heads
-        Parallel.forEach(batch * heads) { piece, _ in
-            let image = piece / headCount, head = piece % headCount
-            let offset = (image * channelCount + head * d) * tokens
-            let weights = pData + piece * tokens * tokens
-            // S = scale · Qᵀ K, one row per query token.
-            gemm(transposeA: true, m: tokens, n: tokens, k: d, alpha: scale, a: qData + offset, lda: tokens,
-                 b: kData + offset, ldb: tokens, c: weights, ldc: tokens)
-            Self.softmaxRows(weights, rows: tokens, columns: tokens)
-            // O = V Pᵀ  ([d, tokens]).
-            gemm(transposeB: true, m: d, n: tokens, k: tokens, a: vData + offset, lda: tokens,
-                 b: weights, ldb: tokens, c: oData + offset, ldc: tokens)
+        Profiler.measure(.attention) {
+            Parallel.forEach(batch * heads) { piece, _ in
+                let image = piece / headCount, head = piece % headCount
+                let offset = (image * channelCount + head * d) * tokens
+                let weights = pData + piece * tokens * tokens
+                // S = scale · Qᵀ K, one row per query token.
+                gemm(transposeA: true, m: tokens, n: tokens, k: d, alpha: scale, a: qData + offset, lda: tokens,
+                     b: kData + offset, ldb: tokens, c: weights, ldc: tokens)
+                Self.softmaxRows(weights, rows: tokens, columns: tokens)
+                // O = V Pᵀ  ([d, tokens]).
+                gemm(transposeB: true, m: d, n: tokens, k: tokens, a: vData + offset, lda: tokens,
+                     b: weights, ldb: tokens, c: oData + offset, ldc: tokens)
+            }
         }
         let projected = output.forward(o)
         let y = Tensor.reusing(result, shape: x.shape)
@@ -89,7 +92,8 @@ public final class SelfAttention: Module {
         }
         let batch = dy.shape[0], tokens = dy.count / (batch * channels)
         let inverse = 1 / rescale
-        let scaled = Tensor.reusing(result, shape: dy.shape)  // the forward output is no longer needed
+        let scaled = Tensor.reusing(scaledGradient, shape: dy.shape)
+        scaledGradient = scaled
         for i in 0..<dy.count { scaled.data[i] = dy.data[i] * inverse }
         let dAttended = output.backward(scaled)
         let dq = Tensor.reusing(queryGradient, shape: q.shape)
@@ -103,28 +107,30 @@ public final class SelfAttention: Module {
         let qData = q.data, kData = k.data, vData = v.data, pData = p.data, doData = dAttended.data
         let dqData = dq.data, dkData = dk.data, dvData = dv.data
         let channelCount = channels, headCount = heads
-        Parallel.forEach(batch * heads) { piece, worker in
-            let image = piece / headCount, head = piece % headCount
-            let offset = (image * channelCount + head * d) * tokens
-            let weights = pData + piece * tokens * tokens
-            let dWeights = scratch[worker, 0]
-            // dV = dO · P ;  dP = dOᵀ · V
-            gemm(m: d, n: tokens, k: tokens, a: doData + offset, lda: tokens, b: weights, ldb: tokens,
-                 c: dvData + offset, ldc: tokens)
-            gemm(transposeA: true, m: tokens, n: tokens, k: d, a: doData + offset, lda: tokens,
-                 b: vData + offset, ldb: tokens, c: dWeights, ldc: tokens)
-            // dS = P ⊙ (dP − rowsum(dP ⊙ P))
-            for row in 0..<tokens {
-                let pRow = weights + row * tokens, gRow = dWeights + row * tokens
-                var dot: Float = 0
-                for j in 0..<tokens { dot += pRow[j] * gRow[j] }
-                for j in 0..<tokens { gRow[j] = pRow[j] * (gRow[j] - dot) }
+        Profiler.measure(.attention) {
+            Parallel.forEach(batch * heads) { piece, worker in
+                let image = piece / headCount, head = piece % headCount
+                let offset = (image * channelCount + head * d) * tokens
+                let weights = pData + piece * tokens * tokens
+                let dWeights = scratch[worker, 0]
+                // dV = dO · P ;  dP = dOᵀ · V
+                gemm(m: d, n: tokens, k: tokens, a: doData + offset, lda: tokens, b: weights, ldb: tokens,
+                     c: dvData + offset, ldc: tokens)
+                gemm(transposeA: true, m: tokens, n: tokens, k: d, a: doData + offset, lda: tokens,
+                     b: vData + offset, ldb: tokens, c: dWeights, ldc: tokens)
+                // dS = P ⊙ (dP − rowsum(dP ⊙ P))
+                for row in 0..<tokens {
+                    let pRow = weights + row * tokens, gRow = dWeights + row * tokens
+                    var dot: Float = 0
+                    for j in 0..<tokens { dot += pRow[j] * gRow[j] }
+                    for j in 0..<tokens { gRow[j] = pRow[j] * (gRow[j] - dot) }
+                }
+                // dQ = scale · K · dSᵀ ;  dK = scale · Q · dS
+                gemm(transposeB: true, m: d, n: tokens, k: tokens, alpha: scale, a: kData + offset, lda: tokens,
+                     b: dWeights, ldb: tokens, c: dqData + offset, ldc: tokens)
+                gemm(m: d, n: tokens, k: tokens, alpha: scale, a: qData + offset, lda: tokens,
+                     b: dWeights, ldb: tokens, c: dkData + offset, ldc: tokens)
             }
-            // dQ = scale · K · dSᵀ ;  dK = scale · Q · dS
-            gemm(transposeB: true, m: d, n: tokens, k: tokens, alpha: scale, a: kData + offset, lda: tokens,
-                 b: dWeights, ldb: tokens, c: dqData + offset, ldc: tokens)
-            gemm(m: d, n: tokens, k: tokens, alpha: scale, a: qData + offset, lda: tokens,
-                 b: dWeights, ldb: tokens, c: dkData + offset, ldc: tokens)
         }
         let dNormalized = Tensor.reusing(normalizedGradient, shape: dy.shape)
         normalizedGradient = dNormalized

@@ -9,7 +9,7 @@ public final class SiLU {
 
     public init() {}
 
-    public func forward(_ x: Tensor) -> Tensor {
+    private func computeForward(_ x: Tensor) -> Tensor {
         let y = Tensor.reusing(output, shape: x.shape)
         output = y
         input = x
@@ -24,7 +24,7 @@ public final class SiLU {
     }
 
     /// `dL/dx = dL/dy · σ(x)(1 + x(1 − σ(x)))`.
-    public func backward(_ dy: Tensor) -> Tensor {
+    private func computeBackward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("SiLU.backward before forward") }
         let dx = Tensor.reusing(inputGradient, shape: x.shape)
         inputGradient = dx
@@ -49,5 +49,16 @@ enum ElementwiseChunks {
         Parallel.forEach(chunks) { piece, _ in
             body(piece * chunk, min(count, (piece + 1) * chunk))
         }
+    }
+}
+
+extension SiLU {
+    /// `y = x·σ(x)`.
+    public func forward(_ x: Tensor) -> Tensor {
+        Profiler.measure(.elementwise) { computeForward(x) }
+    }
+    /// `dL/dx` from `dL/dy`.
+    public func backward(_ dy: Tensor) -> Tensor {
+        Profiler.measure(.elementwise) { computeBackward(dy) }
     }
 }

@@ -1,0 +1,125 @@
+import Foundation
+import PhantomSafetensors
+
+/// A model in diffusers' pipeline layout, which `DDPMPipeline.from_pretrained` reads:
+///
+///     model_index.json
+///     unet/config.json
+///     unet/diffusion_pytorch_model.safetensors
+///     scheduler/scheduler_config.json
+///     phantom.json            (Phantom's own: class names, null class, bit depth)
+///
+/// A bare folder holding `config.json` and `diffusion_pytorch_model.safetensors`
+/// (a diffusers `unet/` folder) is read too, with no scheduler.
+public struct ModelFolder {
+    public let unet: UNet2D
+    /// The `scheduler_config.json` bytes, if the folder has one.
+    public let schedulerConfig: Data?
+    public let info: ModelInfo
+
+    public init(unet: UNet2D, schedulerConfig: Data?, info: ModelInfo) {
+        self.unet = unet
+        self.schedulerConfig = schedulerConfig
+        self.info = info
+    }
+
+    static let weightsName = "diffusion_pytorch_model.safetensors"
+
+    /// Reads a model folder (pipeline layout or a bare `unet/` folder).
+    public static func load(from url: URL) throws(ModelError) -> ModelFolder {
+        let fileManager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fileManager.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ModelError(file: url.path, reason: "no such model folder")
+        }
+        let pipelineUNet = url.appendingPathComponent("unet")
+        let unetFolder = fileManager.fileExists(atPath: pipelineUNet.appendingPathComponent("config.json").path)
+            ? pipelineUNet : url
+        let configURL = unetFolder.appendingPathComponent("config.json")
+        guard fileManager.fileExists(atPath: configURL.path) else {
+            throw ModelError(file: url.path, reason: "not a model folder: neither unet/config.json nor config.json exists")
+        }
+        let config: UNetConfig
+        do { config = try UNetConfig(contentsOf: configURL) } catch {
+            throw ModelError(file: error.file, reason: error.reason)
+        }
+        let weightsURL = unetFolder.appendingPathComponent(weightsName)
+        let weights: SafetensorsFile
+        do { weights = try SafetensorsFile(contentsOf: weightsURL) } catch {
+            throw ModelError(file: error.path, reason: error.reason)
+        }
+        let unet = UNet2D(config: config)
+        try unet.loadWeights(from: weights)
+
+        let schedulerURL = url.appendingPathComponent("scheduler/scheduler_config.json")
+        let scheduler = fileManager.fileExists(atPath: schedulerURL.path) ? try readFile(schedulerURL) : nil
+        let infoURL = url.appendingPathComponent(ModelInfo.fileName)
+        let info = fileManager.fileExists(atPath: infoURL.path)
+            ? try ModelInfo(json: try readFile(infoURL), source: infoURL.path)
+            : ModelInfo(classNames: [], nullClass: nil, bitDepth: 8)
+        if let classes = config.numClassEmbeds, info.classNames.count > classes {
+            throw ModelError(file: infoURL.path, reason: "\(info.classNames.count) class names for a model with \(classes) class embeddings")
+        }
+        return ModelFolder(unet: unet, schedulerConfig: scheduler, info: info)
+    }
+
+    /// Writes the folder to `url`, replacing what is there only once everything is
+    /// written (the new folder is built beside it, then renamed into place).
+    public func write(to url: URL) throws(ModelError) {
+        let fileManager = FileManager.default
+        let parent = url.deletingLastPathComponent()
+        let staging = parent.appendingPathComponent(".\(url.lastPathComponent).incomplete-\(UUID().uuidString.prefix(8))")
+        do {
+            try fileManager.createDirectory(at: staging.appendingPathComponent("unet"), withIntermediateDirectories: true)
+            let index: [String: Any] = [
+                "_class_name": "DDPMPipeline", "_diffusers_version": "0.42.1",
+                "unet": ["diffusers", "UNet2DModel"], "scheduler": ["diffusers", schedulerClassName],
+            ]
+            try JSONSerialization.data(withJSONObject: index, options: [.prettyPrinted, .sortedKeys])
+                .write(to: staging.appendingPathComponent("model_index.json"))
+            try unet.config.jsonData().write(to: staging.appendingPathComponent("unet/config.json"))
+            try unet.saveWeights(to: staging.appendingPathComponent("unet/\(Self.weightsName)"))
+            if let schedulerConfig {
+                try fileManager.createDirectory(at: staging.appendingPathComponent("scheduler"), withIntermediateDirectories: true)
+                try schedulerConfig.write(to: staging.appendingPathComponent("scheduler/scheduler_config.json"))
+            }
+            try info.jsonData().write(to: staging.appendingPathComponent(ModelInfo.fileName))
+            try replaceDirectory(at: url, with: staging)
+        } catch let error as ModelError {
+            try? fileManager.removeItem(at: staging)
+            throw error
+        } catch {
+            try? fileManager.removeItem(at: staging)
+            throw ModelError(file: url.path, reason: "cannot write the model folder (\(error.localizedDescription))")
+        }
+    }
+
+    private var schedulerClassName: String {
+        guard let schedulerConfig,
+              let object = try? JSONSerialization.jsonObject(with: schedulerConfig) as? [String: Any],
+              let name = object["_class_name"] as? String else { return "DDPMScheduler" }
+        return name
+    }
+}
+
+/// Reads a whole file, failing with its path.
+func readFile(_ url: URL) throws(ModelError) -> Data {
+    do { return try Data(contentsOf: url) } catch {
+        throw ModelError(file: url.path, reason: "cannot read (\(error.localizedDescription))")
+    }
+}
+
+/// Puts the finished folder `staging` at `destination`: a rename when nothing is
+/// there, otherwise the old folder is moved aside first and deleted after.
+func replaceDirectory(at destination: URL, with staging: URL) throws {
+    let fileManager = FileManager.default
+    guard fileManager.fileExists(atPath: destination.path) else {
+        try fileManager.moveItem(at: staging, to: destination)
+        return
+    }
+    let retired = destination.deletingLastPathComponent()
+        .appendingPathComponent(".\(destination.lastPathComponent).old-\(UUID().uuidString.prefix(8))")
+    try fileManager.moveItem(at: destination, to: retired)
+    try fileManager.moveItem(at: staging, to: destination)
+    try? fileManager.removeItem(at: retired)
+}
