@@ -32,6 +32,7 @@ public enum RandomPurpose: UInt32, Sendable {
     case samplingNoise = 4
     case dataOrder = 5
     case initialization = 6
+    case horizontalFlip = 7
     /// Dropout layers use `dropout + layer index`.
     case dropout = 0x1000
 }

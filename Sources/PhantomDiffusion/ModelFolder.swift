@@ -13,11 +13,11 @@ import PhantomSafetensors
 /// (a diffusers `unet/` folder) is read too, with no scheduler.
 public struct ModelFolder {
     public let unet: UNet2D
-    /// The `scheduler_config.json` bytes, if the folder has one.
-    public let schedulerConfig: Data?
+    /// The scheduler the model was trained with, if the folder has a `scheduler_config.json`.
+    public let schedulerConfig: SchedulerConfig?
     public let info: ModelInfo
 
-    public init(unet: UNet2D, schedulerConfig: Data?, info: ModelInfo) {
+    public init(unet: UNet2D, schedulerConfig: SchedulerConfig?, info: ModelInfo) {
         self.unet = unet
         self.schedulerConfig = schedulerConfig
         self.info = info
@@ -52,7 +52,12 @@ public struct ModelFolder {
         try unet.loadWeights(from: weights)
 
         let schedulerURL = url.appendingPathComponent("scheduler/scheduler_config.json")
-        let scheduler = fileManager.fileExists(atPath: schedulerURL.path) ? try readFile(schedulerURL) : nil
+        var scheduler: SchedulerConfig?
+        if fileManager.fileExists(atPath: schedulerURL.path) {
+            do { scheduler = try SchedulerConfig(contentsOf: schedulerURL) } catch {
+                throw ModelError(file: error.file, reason: error.reason)
+            }
+        }
         let infoURL = url.appendingPathComponent(ModelInfo.fileName)
         let info = fileManager.fileExists(atPath: infoURL.path)
             ? try ModelInfo(json: try readFile(infoURL), source: infoURL.path)
@@ -73,7 +78,7 @@ public struct ModelFolder {
             try fileManager.createDirectory(at: staging.appendingPathComponent("unet"), withIntermediateDirectories: true)
             let index: [String: Any] = [
                 "_class_name": "DDPMPipeline", "_diffusers_version": "0.42.1",
-                "unet": ["diffusers", "UNet2DModel"], "scheduler": ["diffusers", schedulerClassName],
+                "unet": ["diffusers", "UNet2DModel"], "scheduler": ["diffusers", (schedulerConfig?.kind ?? .ddpm).rawValue],
             ]
             try JSONSerialization.data(withJSONObject: index, options: [.prettyPrinted, .sortedKeys])
                 .write(to: staging.appendingPathComponent("model_index.json"))
@@ -81,7 +86,7 @@ public struct ModelFolder {
             try unet.saveWeights(to: staging.appendingPathComponent("unet/\(Self.weightsName)"))
             if let schedulerConfig {
                 try fileManager.createDirectory(at: staging.appendingPathComponent("scheduler"), withIntermediateDirectories: true)
-                try schedulerConfig.write(to: staging.appendingPathComponent("scheduler/scheduler_config.json"))
+                try schedulerConfig.jsonData().write(to: staging.appendingPathComponent("scheduler/\(SchedulerConfig.fileName)"))
             }
             try info.jsonData().write(to: staging.appendingPathComponent(ModelInfo.fileName))
             try replaceDirectory(at: url, with: staging)
@@ -92,13 +97,6 @@ public struct ModelFolder {
             try? fileManager.removeItem(at: staging)
             throw ModelError(file: url.path, reason: "cannot write the model folder (\(error.localizedDescription))")
         }
-    }
-
-    private var schedulerClassName: String {
-        guard let schedulerConfig,
-              let object = try? JSONSerialization.jsonObject(with: schedulerConfig) as? [String: Any],
-              let name = object["_class_name"] as? String else { return "DDPMScheduler" }
-        return name
     }
 }
 

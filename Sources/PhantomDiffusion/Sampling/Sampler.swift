@@ -1,0 +1,89 @@
+import PhantomTensor
+
+/// Draws images from a trained ``UNet2D`` by running a scheduler from pure noise.
+///
+/// Image `i` of a request starts from the noise stream (seed, sampling, i, 0) and
+/// step `k` draws from (seed, sampling, i, k + 1), so an image depends on its seed
+/// and index only — never on the thread count or on the other images drawn with it.
+/// With class labels and a guidance scale other than 1, each step evaluates the
+/// model with and without the label (classifier-free guidance:
+/// `ε = ε_uncond + w · (ε_cond − ε_uncond)`).
+public final class Sampler {
+    public let unet: UNet2D
+    public let scheduler: any SamplingScheduler
+    /// The class index the model was trained to read as "no class", if any.
+    public let nullClass: Int?
+
+    private var doubled: Tensor?
+    private var guided: Tensor?
+    private var stepNoise: Tensor?
+
+    public init(unet: UNet2D, scheduler: any SamplingScheduler, nullClass: Int?) {
+        self.unet = unet
+        self.scheduler = scheduler
+        self.nullClass = nullClass
+    }
+
+    /// Generates one image per entry of `indices` (the images' numbers, which key
+    /// their noise), with `labels[b]` for image `b` when the model is class-conditional,
+    /// in `steps` scheduler steps. Returns `[B, channels, size, size]` in [-1, 1].
+    /// `progress` is called after each step with the number of steps done.
+    public func sample(indices: [Int], labels: [Int]?, seed: UInt64, steps: Int, guidanceScale: Float = 1,
+                       progress: (Int) -> Void = { _ in }) throws(ConfigError) -> Tensor {
+        let config = unet.config
+        let batch = indices.count, size = config.sampleSize
+        let shape = [batch, config.inChannels, size, size]
+        let perImage = config.inChannels * size * size
+        let x = Tensor(zeros: shape)
+        for (b, index) in indices.enumerated() {
+            stream(seed: seed, index: index, step: 0).fillGaussian(x.data + b * perImage, count: perImage)
+        }
+        if scheduler.initNoiseSigma != 1 {
+            for i in 0..<x.count { x.data[i] *= scheduler.initNoiseSigma }
+        }
+        let timesteps = try scheduler.setTimesteps(steps)
+        let guide = labels != nil && nullClass != nil && guidanceScale != 1
+        for (k, t) in timesteps.enumerated() {
+            let output = guide
+                ? guidedOutput(x, timestep: t, labels: labels!, scale: guidanceScale)
+                : unet.forward(x, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels)
+            var noise: Tensor?
+            if scheduler.needsNoise(at: t) {
+                let n = Tensor.reusing(stepNoise, shape: shape)
+                stepNoise = n
+                for (b, index) in indices.enumerated() {
+                    stream(seed: seed, index: index, step: k + 1).fillGaussian(n.data + b * perImage, count: perImage)
+                }
+                noise = n
+            }
+            scheduler.step(modelOutput: output, timestep: t, sample: x, noise: noise, into: x)
+            progress(k + 1)
+        }
+        for i in 0..<x.count { x.data[i] = min(1, max(-1, x.data[i])) }
+        return x
+    }
+
+    private func stream(seed: UInt64, index: Int, step: Int) -> RandomStream {
+        RandomStream(seed: seed, RandomPurpose.samplingNoise.rawValue,
+                     UInt32(truncatingIfNeeded: index), UInt32(truncatingIfNeeded: step))
+    }
+
+    /// One classifier-free-guided model evaluation over the batch doubled
+    /// (conditional images first, then the same images with the null class).
+    private func guidedOutput(_ x: Tensor, timestep: Int, labels: [Int], scale: Float) -> Tensor {
+        let batch = x.shape[0], perImage = x.count / batch
+        let input = Tensor.reusing(doubled, shape: [2 * batch] + Array(x.shape.dropFirst()))
+        doubled = input
+        input.data.update(from: x.data, count: x.count)
+        (input.data + x.count).update(from: x.data, count: x.count)
+        let both = unet.forward(input, timesteps: Array(repeating: Float(timestep), count: 2 * batch),
+                                classLabels: labels + Array(repeating: nullClass!, count: batch))
+        let result = Tensor.reusing(guided, shape: x.shape)
+        guided = result
+        for i in 0..<(batch * perImage) {
+            let conditional = both.data[i], unconditional = both.data[batch * perImage + i]
+            result.data[i] = unconditional + scale * (conditional - unconditional)
+        }
+        return result
+    }
+}

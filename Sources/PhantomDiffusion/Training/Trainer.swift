@@ -1,0 +1,142 @@
+import PhantomLayers
+import PhantomTensor
+
+/// One training step's outcome.
+public struct StepReport: Sendable {
+    /// The step just completed (1-based: the number of updates so far).
+    public let step: Int
+    public let loss: Double
+    public let learningRate: Double
+    /// The global gradient norm before clipping.
+    public let gradientNorm: Double
+    /// Whether the update was skipped because the loss or gradient was not finite.
+    public let skipped: Bool
+}
+
+/// Trains a ``UNet2D`` to denoise: each step draws images, timesteps and noise,
+/// regresses the model output on the target of the noise schedule (MSE), and
+/// updates the weights with AdamW, then the EMA.
+///
+/// Every random draw is keyed by (seed, purpose, step, position in the batch) and
+/// the data order by (seed, epoch), so the state of a run is its weights, optimizer
+/// moments, EMA and step number: a run restored from a checkpoint continues exactly
+/// as an uninterrupted one would.
+public final class Trainer {
+    public let unet: UNet2D
+    public let schedule: NoiseSchedule
+    public let options: TrainingOptions
+    public let optimizer: AdamW
+    public let ema: ExponentialMovingAverage
+    /// The class index trained as "no class" (label dropout), or nil for an unconditional model.
+    public let nullClass: Int?
+    /// Updates made so far.
+    public internal(set) var step = 0
+    /// Non-finite steps skipped so far.
+    public internal(set) var skippedSteps = 0
+
+    let images: TrainingImages
+    private var order: DataOrder
+    private let batch: TrainingBatch
+    private let parameters: [Parameter]
+
+    /// A trainer for `unet` on `images`. A class-conditional model needs
+    /// `num_class_embeds` = classes + 1: the last index is the null class.
+    public init(unet: UNet2D, images: TrainingImages, schedule: NoiseSchedule, options: TrainingOptions) throws(TrainingError) {
+        let config = unet.config
+        guard images.count > 0 else { throw .invalid("the training set is empty") }
+        guard images.resolution % config.downsamplingFactor == 0 else {
+            throw .invalid("resolution \(images.resolution) is not a multiple of the U-Net's downsampling factor \(config.downsamplingFactor)")
+        }
+        guard config.inChannels == 1, config.outChannels == 1 else {
+            throw .invalid("Phantom trains 1-channel models; the configuration has \(config.inChannels) in, \(config.outChannels) out")
+        }
+        if images.classCount >= 2 {
+            guard let embeds = config.numClassEmbeds else {
+                throw .invalid("the data has \(images.classCount) classes but the model is unconditional (num_class_embeds is null)")
+            }
+            guard embeds >= images.classCount + 1 else {
+                throw .invalid("the data has \(images.classCount) classes but the model has \(embeds) class embeddings (needs \(images.classCount + 1): one per class plus the null class)")
+            }
+            nullClass = embeds - 1
+        } else {
+            nullClass = config.numClassEmbeds.map { $0 - 1 }
+        }
+        guard options.batchSize >= 1, options.steps >= 1 else { throw .invalid("batch size and steps must be positive") }
+        self.unet = unet
+        self.images = images
+        self.schedule = schedule
+        self.options = options
+        optimizer = AdamW(module: unet, learningRate: options.learningRate, beta1: options.adamBeta1,
+                          beta2: options.adamBeta2, epsilon: options.adamEpsilon, weightDecay: options.weightDecay)
+        ema = ExponentialMovingAverage(module: unet, configuration: .init(
+            maxDecay: options.emaMaxDecay, inverseGamma: options.emaInverseGamma, power: options.emaPower))
+        order = DataOrder(count: images.count, seed: options.seed)
+        batch = TrainingBatch(batchSize: options.batchSize, resolution: images.resolution)
+        parameters = unet.namedParameters.map(\.parameter)
+    }
+
+    /// Makes one update (or skips it, within the `skipNonFinite` allowance, when the
+    /// loss or gradient is not finite).
+    public func trainStep() throws(TrainingError) -> StepReport {
+        prepareBatch()
+        unet.zeroGradients()
+        let output = unet.forward(batch.noisy, timesteps: batch.timesteps.map(Float.init),
+                                  classLabels: nullClass == nil ? nil : batch.labels,
+                                  dropoutKey: unet.config.dropout > 0
+                                      ? DropoutKey(seed: options.seed, step: step, imageIndices: batch.positions) : nil)
+        let loss = MeanSquaredError.lossAndGradient(prediction: output, target: batch.target,
+                                                    gradient: batch.outputGradient)
+        unet.backward(batch.outputGradient)
+        let norm = gradientNorm(parameters)
+        let learningRate = options.learningRate(afterSteps: step)
+        guard loss.isFinite, norm.isFinite else {
+            skippedSteps += 1
+            if skippedSteps > options.skipNonFinite {
+                throw .nonFinite(step: step + 1, loss: loss, gradientNorm: norm)
+            }
+            step += 1
+            return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: norm, skipped: true)
+        }
+        if let limit = options.gradientClip { clipGradients(parameters, maxNorm: limit) }
+        Profiler.measure(.optimizer) {
+            optimizer.learningRate = learningRate
+            optimizer.step()
+            ema.step()
+        }
+        step += 1
+        return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: norm, skipped: false)
+    }
+
+    /// Fills the batch for the current step: images in data order, optional flips,
+    /// labels with label dropout, timesteps, noise, noisy inputs and targets.
+    private func prepareBatch() {
+        let pixels = batch.pixels, side = images.resolution
+        let trainTimesteps = schedule.trainTimesteps
+        let stepWord = UInt32(truncatingIfNeeded: step)
+        for j in 0..<batch.size {
+            let position = step * batch.size + j
+            let image = order.image(at: position)
+            batch.positions[j] = position
+            let destination = batch.clean.data + j * pixels
+            images.writeImage(image, into: destination)
+            func draw(_ purpose: RandomPurpose) -> Float {
+                RandomStream(seed: options.seed, purpose.rawValue, stepWord, UInt32(j)).uniform(0)
+            }
+            if options.horizontalFlip && draw(.horizontalFlip) <= 0.5 {
+                for row in 0..<side {
+                    let line = destination + row * side
+                    for column in 0..<(side / 2) { swap(&line[column], &line[side - 1 - column]) }
+                }
+            }
+            if let nullClass {
+                let label = images.label(at: image) ?? nullClass
+                batch.labels[j] = Double(draw(.labelDropout)) <= options.labelDropout ? nullClass : label
+            }
+            batch.timesteps[j] = min(trainTimesteps - 1, Int(draw(.trainingTimestep) * Float(trainTimesteps)))
+            RandomStream(seed: options.seed, RandomPurpose.trainingNoise.rawValue, stepWord, UInt32(j))
+                .fillGaussian(batch.noise.data + j * pixels, count: pixels)
+        }
+        schedule.addNoise(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.noisy)
+        schedule.target(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.target)
+    }
+}

@@ -1,0 +1,180 @@
+import Dispatch
+import Foundation
+import PhantomTensor
+
+/// A training run in a folder: drives a ``Trainer`` step by step, writes
+/// checkpoints (`checkpoints/step-N`), keeps `model/` holding the latest EMA model
+/// in diffusers' layout, appends one JSON line per logged step to `metrics.jsonl`,
+/// and stops cleanly — after a checkpoint — at the last step, after a step budget
+/// or time limit, or when asked to (Ctrl-C).
+public final class TrainingRun {
+    /// When to checkpoint, log and stop.
+    public struct Plan: Sendable {
+        public var checkpointEvery = 1000
+        public var keepCheckpoints = 3
+        public var logEvery = 10
+        /// Write a sample grid from the EMA weights every this many steps (nil: never).
+        public var sampleEvery: Int?
+        /// Stop (after a checkpoint) once this many seconds have passed.
+        public var timeLimit: Double?
+        /// Stop (after a checkpoint) after this many steps in this invocation.
+        public var stopAfterSteps: Int?
+        public init() {}
+    }
+
+    /// How a call to ``run(shouldStop:onStep:onSample:)`` ended.
+    public enum Outcome: Equatable, Sendable {
+        case finished
+        case stopped(reason: String)
+    }
+
+    public let trainer: Trainer
+    public let folder: URL
+    public let plan: Plan
+    public let schedulerConfig: SchedulerConfig
+    public let info: ModelInfo
+    /// The U-Net that holds the EMA weights for sampling and export.
+    public let emaUNet: UNet2D
+
+    public var checkpointFolder: URL { folder.appendingPathComponent("checkpoints") }
+    public var modelFolder: URL { folder.appendingPathComponent("model") }
+    public var metricsFile: URL { folder.appendingPathComponent("metrics.jsonl") }
+
+    public init(trainer: Trainer, folder: URL, plan: Plan, schedulerConfig: SchedulerConfig, info: ModelInfo) {
+        self.trainer = trainer
+        self.folder = folder
+        self.plan = plan
+        self.schedulerConfig = schedulerConfig
+        self.info = info
+        emaUNet = UNet2D(config: trainer.unet.config)
+    }
+
+    /// Restores the newest checkpoint, if any; returns its step. Metrics logged after
+    /// it (by the interrupted process) are dropped so the log matches the state.
+    @discardableResult
+    public func resumeFromLatestCheckpoint() throws(TrainingError) -> Int? {
+        guard let latest = Checkpoint.all(in: checkpointFolder).last else { return nil }
+        try Checkpoint.restore(trainer, from: latest.url)
+        truncateMetrics(after: trainer.step)
+        return trainer.step
+    }
+
+    /// Trains until the plan or `shouldStop` says to stop. `onStep` sees every
+    /// step's report and the smoothed images per second; `onSample` gets a grid's
+    /// worth of EMA samples `[N, 1, H, W]` in [-1, 1] every `sampleEvery` steps.
+    public func run(shouldStop: () -> Bool,
+                    onStep: (StepReport, Double) -> Void,
+                    onSample: (Tensor, Int) -> Void = { _, _ in }) throws(TrainingError) -> Outcome {
+        try prepareFolder()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let firstStep = trainer.step
+        var lastTime = start
+        var rate = 0.0
+        while trainer.step < trainer.options.steps {
+            let report = try trainer.trainStep()
+            let now = DispatchTime.now().uptimeNanoseconds
+            let instant = Double(trainer.options.batchSize) / (Double(now - lastTime) / 1e9)
+            rate = rate == 0 ? instant : 0.9 * rate + 0.1 * instant
+            lastTime = now
+            onStep(report, rate)
+            if report.step % plan.logEvery == 0 || report.step == trainer.options.steps {
+                appendMetrics(report, imagesPerSecond: rate)
+            }
+            if let every = plan.sampleEvery, report.step % every == 0 {
+                try onSample(sampleGrid(), report.step)
+            }
+            if report.step == trainer.options.steps { break }
+            if report.step % plan.checkpointEvery == 0 { try saveCheckpoint() }
+            let elapsed = Double(now - start) / 1e9
+            if let limit = plan.timeLimit, elapsed >= limit {
+                try saveCheckpoint()
+                return .stopped(reason: "time limit of \(Int(limit)) s reached at step \(trainer.step)")
+            }
+            if let budget = plan.stopAfterSteps, trainer.step - firstStep >= budget {
+                try saveCheckpoint()
+                return .stopped(reason: "stopped after \(budget) steps at step \(trainer.step)")
+            }
+            if shouldStop() {
+                try saveCheckpoint()
+                return .stopped(reason: "interrupted at step \(trainer.step)")
+            }
+        }
+        try saveCheckpoint()
+        return .finished
+    }
+
+    /// Writes a checkpoint, prunes old ones, and refreshes `model/` from the EMA weights.
+    public func saveCheckpoint() throws(TrainingError) {
+        try Checkpoint.write(trainer, into: checkpointFolder)
+        Checkpoint.prune(in: checkpointFolder, keep: plan.keepCheckpoints)
+        try exportModel()
+    }
+
+    /// Writes the EMA weights as a diffusers model folder at `model/`.
+    public func exportModel() throws(TrainingError) {
+        trainer.ema.copy(into: emaUNet)
+        do {
+            try ModelFolder(unet: emaUNet, schedulerConfig: schedulerConfig, info: info).write(to: modelFolder)
+        } catch {
+            throw .io(file: error.file, reason: error.reason)
+        }
+    }
+
+    /// One image per class (or 8 unconditional images), 20 DPM-Solver++ steps from the EMA weights.
+    private func sampleGrid() throws(TrainingError) -> Tensor {
+        trainer.ema.copy(into: emaUNet)
+        let classes = info.classNames.count
+        let labels: [Int]? = trainer.nullClass == nil ? nil : Array(0..<max(1, classes))
+        let count = labels?.count ?? 8
+        var fast = schedulerConfig
+        fast.kind = .dpmSolverMultistep
+        fast.timestepSpacing = .linspace
+        let sampler = Sampler(unet: emaUNet, scheduler: fast.makeScheduler(), nullClass: trainer.nullClass)
+        do {
+            return try sampler.sample(indices: Array(0..<count), labels: labels, seed: trainer.options.seed,
+                                      steps: 20, guidanceScale: 1)
+        } catch {
+            throw .invalid(error.description)
+        }
+    }
+
+    private func prepareFolder() throws(TrainingError) {
+        do {
+            try FileManager.default.createDirectory(at: checkpointFolder, withIntermediateDirectories: true)
+        } catch {
+            throw .io(file: checkpointFolder.path, reason: "cannot create (\(error.localizedDescription))")
+        }
+        guard FileManager.default.isWritableFile(atPath: checkpointFolder.path) else {
+            throw .io(file: checkpointFolder.path, reason: "not writable")
+        }
+    }
+
+    private func appendMetrics(_ report: StepReport, imagesPerSecond: Double) {
+        let line: [String: Any] = [
+            "step": report.step, "loss": report.loss.isFinite ? report.loss : NSNull(),
+            "lr": report.learningRate, "images_per_sec": imagesPerSecond,
+            "grad_norm": report.gradientNorm.isFinite ? report.gradientNorm : NSNull(),
+            "skipped": report.skipped,
+        ]
+        guard var data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) else { return }
+        data.append(0x0A)
+        if let handle = try? FileHandle(forWritingTo: metricsFile) {
+            handle.seekToEndOfFile()
+            handle.write(data)
+            try? handle.close()
+        } else {
+            try? data.write(to: metricsFile)
+        }
+    }
+
+    private func truncateMetrics(after step: Int) {
+        guard let text = try? String(contentsOf: metricsFile, encoding: .utf8) else { return }
+        let kept = text.split(separator: "\n").filter { line in
+            guard let data = line.data(using: .utf8),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let lineStep = object["step"] as? Int else { return false }
+            return lineStep <= step
+        }
+        try? (kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).write(to: metricsFile, atomically: true, encoding: .utf8)
+    }
+}
