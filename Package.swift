@@ -51,11 +51,17 @@ let package = Package(
         // Imaging: PNG codec, preprocessing, ImageFolder dataset.
         .target(name: "PhantomImaging", dependencies: ["CPNG"]),
 
+        // Privacy: the memorization audit (nearest training neighbours of samples).
+        .target(name: "PhantomPrivacy", dependencies: ["PhantomTensor", "PhantomImaging"], swiftSettings: kernelSettings),
+
         // The command-line tool: thin over the libraries.
         .executableTarget(
             name: "phantom",
             dependencies: [
                 "PhantomImaging",
+                "PhantomPrivacy",
+                "PhantomDiffusion",
+                "PhantomTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -84,5 +90,6 @@ let package = Package(
         ),
         .testTarget(name: "PhantomSafetensorsTests", dependencies: ["PhantomSafetensors"]),
         .testTarget(name: "PhantomImagingTests", dependencies: ["PhantomImaging", "CPNG"]),
+        .testTarget(name: "PhantomPrivacyTests", dependencies: ["PhantomPrivacy", "PhantomImaging"]),
     ]
 )

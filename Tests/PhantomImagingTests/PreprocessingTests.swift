@@ -86,3 +86,14 @@ import PhantomImaging
         #expect(batch == [7, 7, 1, -1, 7, 7])
     }
 }
+
+@Suite struct ImageGridTests {
+    @Test func tilesImagesWithGaps() {
+        let black = [Float](repeating: -1, count: 4), white = [Float](repeating: 1, count: 4)
+        let grid = ImageGrid.tile([black, white, black], side: 2, columns: 2, gap: 1, background: 0)
+        #expect(grid.width == 5 && grid.height == 5)
+        #expect(grid[x: 0, y: 0] == 0 && grid[x: 3, y: 0] == 255)
+        #expect(grid[x: 2, y: 0] == 128)  // the gap, background 0 → mid-gray
+        #expect(grid[x: 0, y: 3] == 0 && grid[x: 3, y: 3] == 128)  // missing fourth tile is background
+    }
+}

@@ -2,9 +2,9 @@ import Foundation
 
 /// The hyper-parameters of a training run. Defaults follow diffusers'
 /// `train_unconditional.py` where it has one.
-public struct TrainingOptions: Equatable, Sendable {
+public struct TrainingOptions: Equatable, Sendable, Codable {
     /// How the learning rate moves after warm-up.
-    public enum Schedule: String, Sendable, CaseIterable {
+    public enum Schedule: String, Sendable, CaseIterable, Codable {
         /// Half a cosine from the base rate down to 0 at the last step.
         case cosine
         /// The base rate throughout.

@@ -1,0 +1,265 @@
+import ArgumentParser
+import Foundation
+import PhantomDiffusion
+import PhantomImaging
+import PhantomTensor
+
+/// `phantom train DATA --out RUN`: trains a DDPM on an image folder.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a diffusion model on an image folder.",
+        discussion: """
+            DATA is an ImageFolder tree (DATA/<class>/**/*.png). With two or more class \
+            folders the model is class-conditional, with label dropout to a null class so \
+            classifier-free guidance works. RUN receives checkpoints/, model/ (the latest EMA \
+            model in diffusers' layout), metrics.jsonl and samples/. Ctrl-C, --time-limit and \
+            --stop-after-steps save a checkpoint and exit 0; --resume continues exactly.
+            """
+    )
+
+    @Argument(help: "The training image folder.") var data: String
+    @Option(help: "The run folder.") var out: String
+
+    @Option(help: "Model size: \(UNetConfig.presetNames.joined(separator: ", ")).") var preset = "tiny"
+    @Option(help: "A diffusers UNet2DModel config.json to use instead of a preset.") var unetConfig: String?
+    @Option(help: "Image side in pixels (default: the preset's, 32 for tiny and cifar, 64 for small).")
+    var resolution: Int?
+    @Option(help: "Images per step.") var batchSize: Int?
+    @Option(help: "Peak learning rate.") var lr: Double?
+    @Option(help: "Steps of linear learning-rate warm-up.") var warmupSteps: Int?
+    @Option(help: "Learning-rate schedule after warm-up: cosine or constant.") var lrSchedule: String?
+    @Option(help: "Total optimizer steps (default 10000).") var steps: Int?
+    @Option(help: "Total epochs, instead of --steps.") var epochs: Double?
+    @Option(help: "Maximum EMA decay.") var emaDecay: Double?
+    @Option(help: "Clip the global gradient norm to this (0: off).") var gradClip: Double?
+    @Option(help: "What the model predicts: epsilon, v_prediction or sample.") var predictionType: String?
+    @Option(help: "Seed of every random draw.") var seed: UInt64?
+    @Flag(help: "Mirror images left-right at random (off by default: anatomy has a side).") var hflip = false
+    @Option(help: "Probability of training a class-conditional model without its label.") var labelDropout: Double?
+    @Option(help: "Tolerate up to N steps with a non-finite loss or gradient by skipping them.") var skipNonfinite: Int?
+
+    @Option(help: "Checkpoint every N steps.") var checkpointEvery = 1000
+    @Option(help: "Checkpoints to keep.") var keepCheckpoints = 3
+    @Option(help: "Write a sample grid from the EMA weights every N steps.") var sampleEvery: Int?
+    @Option(help: "Log a metrics line every N steps.") var logEvery = 10
+    @Option(help: "Checkpoint and stop after this long (e.g. 90m, 2h, 3600).") var timeLimit: String?
+    @Option(help: "Checkpoint and stop after this many steps of this invocation.") var stopAfterSteps: Int?
+    @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
+    @Flag(help: "Leave out unreadable PNG files instead of failing.") var skipBad = false
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        if let resolution, resolution <= 0 { throw ValidationError("--resolution must be positive") }
+        if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive") }
+        if let steps, steps <= 0 { throw ValidationError("--steps must be positive") }
+        if steps != nil && epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
+        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if let labelDropout, !(0...1).contains(labelDropout) { throw ValidationError("--label-dropout must be in [0, 1]") }
+        if let lrSchedule, TrainingOptions.Schedule(rawValue: lrSchedule) == nil {
+            throw ValidationError("--lr-schedule must be cosine or constant, got \(lrSchedule)")
+        }
+        if let predictionType, PredictionType(rawValue: predictionType) == nil {
+            throw ValidationError("--prediction-type must be epsilon, v_prediction or sample, got \(predictionType)")
+        }
+        if unetConfig == nil && UNetConfig.preset(preset) == nil {
+            throw ValidationError("--preset must be one of \(UNetConfig.presetNames.joined(separator: ", ")), got \(preset)")
+        }
+        if let timeLimit, Terminal.parseDuration(timeLimit) == nil {
+            throw ValidationError("--time-limit: cannot read \(timeLimit) (examples: 90m, 2h, 1h30m, 3600)")
+        }
+        guard checkpointEvery > 0, keepCheckpoints > 0, logEvery > 0 else {
+            throw ValidationError("--checkpoint-every, --keep-checkpoints and --log-every must be positive")
+        }
+    }
+
+    func run() throws {
+        Parallel.configure(threads: threads)
+        let runFolder = URL(fileURLWithPath: out)
+        let existing = FileManager.default.fileExists(atPath: RunSettings.url(in: runFolder).path)
+        if existing && !resume {
+            Terminal.error("\(out) already holds a training run; pass --resume to continue it or choose another --out")
+            throw ExitCode.failure
+        }
+        do {
+            let setup = existing ? try resumedSetup(runFolder) : try freshSetup(runFolder)
+            try train(setup, in: runFolder)
+        } catch let error as CommandError {
+            Terminal.error(error.message)
+            throw ExitCode.failure
+        }
+    }
+
+    /// Everything a run needs, from the command line or from the run folder.
+    struct Setup {
+        var settings: RunSettings
+        var dataset: ImageFolderDataset
+        var unetConfig: UNetConfig
+        var schedulerConfig: SchedulerConfig
+        var resumed: Bool
+    }
+
+    private func loadDataset(_ path: String, resolution: Int, skipBad: Bool) throws -> ImageFolderDataset {
+        do {
+            let dataset = try ImageFolderDataset.load(root: path, resolution: resolution, skipBad: skipBad,
+                                                      maxPixels: PNGDecoder.defaultMaxPixels)
+            for issue in dataset.report.problems { Terminal.note("skipped \(issue.path): \(issue.reason)") }
+            return dataset
+        } catch {
+            for issue in error.issues { Terminal.error("\(issue.path): \(issue.reason)") }
+            throw CommandError("\(error.path): \(error.reason)")
+        }
+    }
+
+    private func freshSetup(_ runFolder: URL) throws -> Setup {
+        if resume { Terminal.note("\(out) holds no run yet; starting a new one") }
+        var config: UNetConfig
+        if let unetConfig {
+            do { config = try UNetConfig(contentsOf: URL(fileURLWithPath: unetConfig)) } catch {
+                throw CommandError(error.description)
+            }
+            for key in config.ignoredKeys { Terminal.note("\(unetConfig): ignoring \"\(key)\" (it does not change the model)") }
+        } else {
+            config = UNetConfig.preset(preset)!
+        }
+        let side = resolution ?? config.sampleSize
+        guard side % config.downsamplingFactor == 0 else {
+            throw CommandError("--resolution \(side) is not a multiple of \(config.downsamplingFactor), the U-Net's downsampling factor")
+        }
+        config.sampleSize = side
+        let dataset = try loadDataset(data, resolution: side, skipBad: skipBad)
+        let classes = dataset.isLabeled ? dataset.classNames.count : 0
+        if unetConfig == nil && classes >= 2 { config.numClassEmbeds = classes + 1 }
+
+        var options = TrainingOptions()
+        options.batchSize = batchSize ?? options.batchSize
+        options.learningRate = lr ?? options.learningRate
+        options.warmupSteps = warmupSteps ?? options.warmupSteps
+        options.schedule = lrSchedule.flatMap(TrainingOptions.Schedule.init) ?? options.schedule
+        if let epochs {
+            options.steps = max(1, Int((epochs * Double(dataset.count) / Double(options.batchSize)).rounded(.up)))
+        } else {
+            options.steps = steps ?? options.steps
+        }
+        options.emaMaxDecay = emaDecay ?? options.emaMaxDecay
+        if let gradClip { options.gradientClip = gradClip > 0 ? gradClip : nil }
+        options.seed = seed ?? options.seed
+        options.horizontalFlip = hflip
+        options.labelDropout = labelDropout ?? options.labelDropout
+        options.skipNonFinite = skipNonfinite ?? options.skipNonFinite
+
+        var scheduler = SchedulerConfig(kind: .ddpm)
+        scheduler.predictionType = predictionType.flatMap(PredictionType.init) ?? .epsilon
+        let settings = RunSettings(data: data, resolution: side, skipBad: skipBad, options: options,
+                                   classNames: classes >= 2 ? dataset.classNames : [],
+                                   bitDepth: dataset.bitDepth.rawValue)
+        do {
+            try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
+            try config.jsonData().write(to: RunSettings.unetConfigURL(in: runFolder))
+            try scheduler.jsonData().write(to: RunSettings.schedulerConfigURL(in: runFolder))
+            try settings.write(to: runFolder)
+        } catch {
+            throw CommandError("\(out): cannot write the run folder (\(error.localizedDescription))")
+        }
+        return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: false)
+    }
+
+    private func resumedSetup(_ runFolder: URL) throws -> Setup {
+        let settings: RunSettings
+        let config: UNetConfig
+        let scheduler: SchedulerConfig
+        do {
+            settings = try RunSettings.load(from: runFolder)
+            config = try UNetConfig(contentsOf: RunSettings.unetConfigURL(in: runFolder))
+            scheduler = try SchedulerConfig(contentsOf: RunSettings.schedulerConfigURL(in: runFolder))
+        } catch {
+            throw CommandError("\(out): cannot read the run's settings (\(error))")
+        }
+        let overridden = [batchSize != nil, lr != nil, steps != nil, epochs != nil, seed != nil, resolution != nil,
+                          unetConfig != nil, predictionType != nil, warmupSteps != nil, labelDropout != nil]
+        if overridden.contains(true) {
+            Terminal.note("resuming with the settings stored in \(RunSettings.url(in: runFolder).path); model and optimizer options given now are ignored")
+        }
+        let dataset = try loadDataset(settings.data, resolution: settings.resolution, skipBad: settings.skipBad)
+        return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: true)
+    }
+
+    private func train(_ setup: Setup, in runFolder: URL) throws {
+        let settings = setup.settings
+        let unet = UNet2D(config: setup.unetConfig)
+        unet.initializeParameters(seed: settings.options.seed)
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(unet: unet, images: DatasetImages(dataset: setup.dataset),
+                                  schedule: setup.schedulerConfig.noiseSchedule, options: settings.options)
+        } catch {
+            throw CommandError(error.description)
+        }
+        var plan = TrainingRun.Plan()
+        plan.checkpointEvery = checkpointEvery
+        plan.keepCheckpoints = keepCheckpoints
+        plan.logEvery = logEvery
+        plan.sampleEvery = sampleEvery
+        plan.timeLimit = timeLimit.flatMap(Terminal.parseDuration)
+        plan.stopAfterSteps = stopAfterSteps
+        let info = ModelInfo(classNames: settings.classNames, nullClass: trainer.nullClass,
+                             bitDepth: settings.bitDepth, resolution: settings.resolution)
+        let run = TrainingRun(trainer: trainer, folder: runFolder, plan: plan,
+                              schedulerConfig: setup.schedulerConfig, info: info)
+        if setup.resumed {
+            do {
+                if let step = try run.resumeFromLatestCheckpoint() {
+                    print("resuming \(out) at step \(step) of \(settings.options.steps)")
+                } else {
+                    Terminal.note("no checkpoint in \(out) yet; starting from step 0")
+                }
+            } catch {
+                throw CommandError(error.description)
+            }
+        }
+        let parameters = unet.namedParameters.reduce(0) { $0 + $1.parameter.value.count }
+        print("""
+            training \(setup.unetConfig.blockOutChannels) U-Net (\(String(format: "%.2f", Double(parameters) / 1e6)) M parameters) \
+            on \(setup.dataset.count) images at \(settings.resolution)x\(settings.resolution)\
+            \(settings.classNames.isEmpty ? "" : ", \(settings.classNames.count) classes"), \
+            batch \(settings.options.batchSize), \(settings.options.steps) steps, \(Parallel.workerCount) threads
+            """)
+        let progress = TrainingProgress(totalSteps: settings.options.steps, batchSize: settings.options.batchSize, logEvery: logEvery)
+        InterruptFlag.install()
+        let outcome: TrainingRun.Outcome
+        do {
+            outcome = try run.run(
+                shouldStop: { InterruptFlag.isRaised },
+                onStep: { report, rate in progress.update(report, imagesPerSecond: rate) },
+                onSample: { images, step in writeSampleGrid(images, step: step, runFolder: runFolder, bitDepth: settings.bitDepth) })
+        } catch {
+            Terminal.endProgress()
+            throw CommandError(error.description)
+        }
+        Terminal.endProgress()
+        switch outcome {
+        case .finished:
+            print("done: \(settings.options.steps) steps; the EMA model is in \(run.modelFolder.path)")
+        case .stopped(let reason):
+            print("\(reason); checkpoint saved. Continue with: phantom train \(settings.data) --out \(out) --resume")
+        }
+    }
+
+    private func writeSampleGrid(_ images: Tensor, step: Int, runFolder: URL, bitDepth: Int) {
+        let side = images.shape[2], perImage = side * side
+        let tiles = (0..<images.shape[0]).map { Array(UnsafeBufferPointer(start: images.data + $0 * perImage, count: perImage)) }
+        let grid = ImageGrid.tile(tiles, side: side, columns: min(8, tiles.count))
+        let folder = runFolder.appendingPathComponent("samples")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent(String(format: "step-%08d.png", step)).path
+        do { try PNGEncoder.write(grid, to: path) } catch {
+            Terminal.note("could not write \(path): \(error.reason)")
+        }
+    }
+}
+
+/// A failure the command reports as `error: <message>` before exiting non-zero.
+struct CommandError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
