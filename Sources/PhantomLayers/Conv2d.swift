@@ -93,8 +93,16 @@ public final class Conv2d: Module {
         let weightCount = outChannels * rows, slotStride = weightCount + outChannels
         let slots = workspace.shared(slot: Workspace.imageGradientSlot, count: batch * slotStride)
         let columnCount = shape.isPointwise ? 0 : rows * pixels
-        let scratch = workspace.perWorker(slots: 2, counts: [columnCount, columnCount])
+        // A stride-1 convolution with "same" padding passes its gradient back as another
+        // such convolution of dy with the flipped, transposed kernel: one GEMM as efficient
+        // as the forward one, instead of a thin Wᵀ·dy GEMM and a col2im scatter.
+        let transposed = stride == 1 && kernel % 2 == 1 && [padTop, padLeft, padBottom, padRight].allSatisfy { $0 == kernel / 2 }
+            && !shape.isPointwise
+        let gradientShape = ConvGeometry(channels: outChannels, height: shape.height, width: shape.width, kernel: kernel,
+                                         stride: 1, padTop: padTop, padLeft: padLeft, padBottom: padBottom, padRight: padRight)
+        let scratch = workspace.perWorker(slots: 2, counts: [columnCount, transposed ? gradientShape.columnRows * pixels : columnCount])
         let w = weight.value.data
+        let flipped = transposed ? flippedTransposedWeights() : w
         let xData = x.data, dyData = dy.data, dxData = dx.data
         let inSize = inChannels * shape.height * shape.width
         Parallel.forEach(batch) { image, worker in
@@ -121,6 +129,11 @@ public final class Conv2d: Module {
             if shape.isPointwise {
                 gemm(transposeA: true, m: rows, n: pixels, k: outChannels, a: w, lda: rows,
                      b: gradOut, ldb: pixels, c: gradIn, ldc: pixels)
+            } else if transposed {
+                let gradColumns = scratch[worker, 1]
+                gradientShape.im2col(gradOut, into: gradColumns)
+                gemm(m: inChannels, n: pixels, k: gradientShape.columnRows, a: flipped, lda: gradientShape.columnRows,
+                     b: gradColumns, ldb: pixels, c: gradIn, ldc: pixels)
             } else {
                 let gradColumns = scratch[worker, 1]
                 gemm(transposeA: true, m: rows, n: pixels, k: outChannels, a: w, lda: rows,
@@ -134,6 +147,22 @@ public final class Conv2d: Module {
         accumulateImageGradients(slots + weightCount, stride: slotStride, images: batch,
                                  count: outChannels, into: bias.gradient.data)
         return dx
+    }
+
+    /// `W'[in, (out, ky, kx)] = W[out, in, k−1−ky, k−1−kx]`, the kernel of the
+    /// convolution that maps dy to dx, in the workspace.
+    private func flippedTransposedWeights() -> UnsafeMutablePointer<Float> {
+        let taps = kernel * kernel
+        let flipped = workspace.shared(slot: Workspace.flippedKernelSlot, count: inChannels * outChannels * taps)
+        let w = weight.value.data
+        for output in 0..<outChannels {
+            for input in 0..<inChannels {
+                let source = w + (output * inChannels + input) * taps
+                let target = flipped + (input * outChannels + output) * taps
+                for tap in 0..<taps { target[tap] = source[taps - 1 - tap] }
+            }
+        }
+        return flipped
     }
 }
 

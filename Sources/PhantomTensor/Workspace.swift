@@ -64,4 +64,6 @@ public struct WorkerBuffers: @unchecked Sendable {
 extension Workspace {
     /// The shared slot that holds per-image parameter gradients during a backward pass.
     public static let imageGradientSlot = 0
+    /// The shared slot that holds a convolution's flipped kernel during its backward pass.
+    public static let flippedKernelSlot = 1
 }
