@@ -1,41 +1,165 @@
+import Dispatch
 import Foundation
 import PhantomDiffusion
 import PhantomLayers
 import PhantomTensor
 
-// Quick timing of U-Net forward+backward (placeholder until the full harness lands).
-let args = CommandLine.arguments
-let preset = args.count > 1 ? args[1] : "tiny"
-let batch = args.count > 2 ? Int(args[2])! : 8
-let steps = args.count > 3 ? Int(args[3])! : 5
-Parallel.configure(threads: 2)
-let config = UNetConfig.preset(preset) ?? (try! UNetConfig(contentsOf: URL(fileURLWithPath: preset)))
+// phantom-benchmark: train-step and sampling throughput of the U-Net configurations
+// of Benchmarks/README.md, one measurement per process (so peak RSS is its own).
+//
+//   phantom-benchmark --config tiny|small|cifar|PATH --mode train|sample [--batch N]
+//                     [--steps N] [--warmup N] [--threads N] [--json]
+//
+// train: random t, Gaussian noise, add_noise, forward, MSE, backward, AdamW (lr 1e-4).
+// sample: one forward and one DDPM step per image per step. FLOPs are the GEMM
+// operations of one forward pass (convolutions, linear layers and attention
+// products, as torch's flop counter counts them), ×3 for a training step.
+
+struct Arguments {
+    var config = "tiny", mode = "train", batch: Int?, steps = 5, warmup = 2, threads = 2, json = false
+
+    init(_ list: [String]) {
+        var iterator = list.dropFirst().makeIterator()
+        while let flag = iterator.next() {
+            switch flag {
+            case "--json": json = true
+            case "--config": config = iterator.next() ?? config
+            case "--mode": mode = iterator.next() ?? mode
+            case "--batch": batch = iterator.next().flatMap { Int($0) }
+            case "--steps": steps = iterator.next().flatMap { Int($0) } ?? steps
+            case "--warmup": warmup = iterator.next().flatMap { Int($0) } ?? warmup
+            case "--threads": threads = iterator.next().flatMap { Int($0) } ?? threads
+            default: fail("unknown argument \(flag)")
+            }
+        }
+        guard mode == "train" || mode == "sample", steps > 0, warmup >= 0 else { fail("bad --mode/--steps/--warmup") }
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(2)
+}
+
+/// The sgemm rate under Phantom's threading policy: one 2048² single-threaded
+/// product per worker, all at once, best of three.
+func sgemmCeiling() -> Double {
+    let n = 2048, workers = Parallel.workerCount
+    let a = Tensor(zeros: [n, n]), b = Tensor(zeros: [n, n])
+    let c = (0..<workers).map { _ in Tensor(zeros: [n, n]) }
+    RandomStream(seed: 1).fillUniform(a.data, count: a.count)
+    RandomStream(seed: 2).fillUniform(b.data, count: b.count)
+    var best = 0.0
+    for _ in 0..<3 {
+        let start = now()
+        Parallel.forEach(workers) { index, _ in
+            gemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c[index].data, ldc: n)
+        }
+        best = max(best, 2 * pow(Double(n), 3) * Double(workers) / (now() - start) / 1e9)
+    }
+    return best
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+func peakResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+let arguments = Arguments(CommandLine.arguments)
+Parallel.configure(threads: arguments.threads)
+if arguments.config == "sgemm" {
+    print(String(format: "{\"engine\":\"phantom\",\"config\":\"sgemm\",\"gflops\":%.1f}", sgemmCeiling()))
+    exit(0)
+}
+let config: UNetConfig
+if let preset = UNetConfig.preset(arguments.config) {
+    config = preset
+} else {
+    do { config = try UNetConfig(contentsOf: URL(fileURLWithPath: arguments.config)) } catch { fail("\(error)") }
+}
+let batch = arguments.batch ?? (arguments.mode == "train" ? 8 : 16)
 let unet = UNet2D(config: config)
 unet.initializeParameters(seed: 1)
-let x = Tensor(zeros: [batch, 1, config.sampleSize, config.sampleSize])
-RandomStream(seed: 3).fillGaussian(x.data, count: x.count)
-let t: [Float] = (0..<batch).map { Float($0 * 97 % 1000) }
-let labels: [Int]? = config.numClassEmbeds.map { n in (0..<batch).map { $0 % n } }
-let grad = Tensor(zeros: x.shape)
-var times: [Double] = []
-for step in 0..<(steps + 2) {
-    let start = DispatchTime.now().uptimeNanoseconds
-    let y = unet.forward(x, timesteps: t, classLabels: labels)
-    _ = MeanSquaredError.lossAndGradient(prediction: y, target: x, gradient: grad)
-    unet.zeroGradients()
-    unet.backward(grad)
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    print("step \(step): \(seconds)")
-    if step >= 2 { times.append(seconds) }
-}
+let size = config.sampleSize
+let shape = [batch, config.inChannels, size, size]
+let labels: [Int]? = config.numClassEmbeds.map { classes in (0..<batch).map { $0 % classes } }
+let schedule = NoiseSchedule()
+
+// FLOPs of one forward pass, counted on the GEMMs it runs.
+let probe = Tensor(zeros: shape)
 Profiler.reset(enabled: true)
-let y = unet.forward(x, timesteps: t, classLabels: labels)
-_ = MeanSquaredError.lossAndGradient(prediction: y, target: x, gradient: grad)
-unet.zeroGradients()
-let profiledStart = DispatchTime.now().uptimeNanoseconds
-unet.backward(grad)
-_ = profiledStart
-for (kind, seconds) in Profiler.totals where seconds > 0 { print("  \(kind.name): \(String(format: "%.3f", seconds)) s") }
+_ = unet.forward(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels)
+let forwardFlops = Double(Profiler.gemmFlops)
+Profiler.reset(enabled: false)
+
+let step: (Int) -> Void
+if arguments.mode == "train" {
+    let optimizer = AdamW(module: unet, learningRate: 1e-4)
+    let clean = Tensor(zeros: shape), noise = Tensor(zeros: shape), noisy = Tensor(zeros: shape)
+    let gradient = Tensor(zeros: shape)
+    RandomStream(seed: 7).fillGaussian(clean.data, count: clean.count)
+    step = { index in
+        let timesteps = (0..<batch).map { Int(RandomStream(seed: 8, UInt32(index), UInt32($0)).uniform(0) * 999) }
+        RandomStream(seed: 9, UInt32(index)).fillGaussian(noise.data, count: noise.count)
+        schedule.addNoise(original: clean, noise: noise, timesteps: timesteps, into: noisy)
+        unet.zeroGradients()
+        let output = unet.forward(noisy, timesteps: timesteps.map(Float.init), classLabels: labels)
+        _ = MeanSquaredError.lossAndGradient(prediction: output, target: noise, gradient: gradient)
+        unet.backward(gradient)
+        optimizer.step()
+    }
+} else {
+    let scheduler = DDPMScheduler(config: SchedulerConfig(kind: .ddpm))
+    let sample = Tensor(zeros: shape), noise = Tensor(zeros: shape)
+    RandomStream(seed: 7).fillGaussian(sample.data, count: sample.count)
+    step = { index in
+        let t = 999 - index % 1000
+        let output = unet.forward(sample, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels)
+        RandomStream(seed: 9, UInt32(index)).fillGaussian(noise.data, count: noise.count)
+        scheduler.step(modelOutput: output, timestep: t, sample: sample, noise: noise, into: sample)
+    }
+}
+
+for index in 0..<arguments.warmup { step(index) }
+var times: [Double] = []
+for index in 0..<arguments.steps {
+    let start = now()
+    step(arguments.warmup + index)
+    times.append(now() - start)
+}
+// One more step with the per-kind profile on.
+Profiler.reset(enabled: true)
+let profiledStart = now()
+step(arguments.warmup + arguments.steps)
+let profiledSeconds = now() - profiledStart
+let profile = Profiler.totals.filter { $0.seconds > 0 }
+Profiler.reset(enabled: false)
+
 times.sort()
 let median = times[times.count / 2]
-print("\(preset) batch \(batch): \(String(format: "%.3f", median)) s/step, \(String(format: "%.2f", Double(batch) / median)) img/s")
+let flopsPerStep = forwardFlops * (arguments.mode == "train" ? 3 : 1)
+let rate = Double(batch) / median
+let result: [String: Any] = [
+    "engine": "phantom", "config": arguments.config, "mode": arguments.mode, "batch": batch,
+    "threads": arguments.threads, "median_s": median, "min_s": times.first!, "max_s": times.last!,
+    arguments.mode == "train" ? "images_per_sec" : "evals_per_sec": rate,
+    "gflops": flopsPerStep / median / 1e9, "forward_gflop_per_image": forwardFlops / Double(batch) / 1e9,
+    "peak_rss_mib": peakResidentMiB(),
+    "profile_s": Dictionary(uniqueKeysWithValues: profile.map { ($0.kind.name, $0.seconds) }),
+    "profiled_step_s": profiledSeconds,
+]
+if arguments.json {
+    let data = try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+} else {
+    print(String(format: "%@ %@ batch %d: %.4f s/step (min %.4f, max %.4f), %.2f %@, %.1f GFLOP/s, peak RSS %.0f MiB",
+                 arguments.config, arguments.mode, batch, median, times.first!, times.last!, rate,
+                 arguments.mode == "train" ? "images/s" : "evals/s", flopsPerStep / median / 1e9, peakResidentMiB()))
+    for entry in profile {
+        let name = entry.kind.name.padding(toLength: 18, withPad: " ", startingAt: 0)
+        print("  \(name) \(String(format: "%5.1f", 100 * entry.seconds / profiledSeconds))%")
+    }
+}

@@ -152,7 +152,7 @@ public final class SelfAttention: Module {
             for j in 0..<columns { largest = max(largest, line[j]) }
             var sum: Float = 0
             for j in 0..<columns {
-                let e = Foundation.exp(line[j] - largest)
+                let e = fastExp(line[j] - largest)
                 line[j] = e
                 sum += e
             }

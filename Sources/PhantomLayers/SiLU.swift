@@ -1,4 +1,3 @@
-import Foundation
 import PhantomTensor
 
 /// The SiLU (swish) activation `y = x·σ(x)`, element-wise.
@@ -17,7 +16,7 @@ public final class SiLU {
         ElementwiseChunks.run(x.count) { start, end in
             for i in start..<end {
                 let v = source[i]
-                target[i] = v / (1 + Foundation.exp(-v))
+                target[i] = v / (1 + fastExp(-v))
             }
         }
         return y
@@ -32,7 +31,7 @@ public final class SiLU {
         ElementwiseChunks.run(x.count) { start, end in
             for i in start..<end {
                 let v = source[i]
-                let s = 1 / (1 + Foundation.exp(-v))
+                let s = 1 / (1 + fastExp(-v))
                 target[i] = grad[i] * s * (1 + v * (1 - s))
             }
         }

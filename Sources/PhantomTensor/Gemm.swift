@@ -16,6 +16,7 @@ public func gemm(
     c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     if m == 0 || n == 0 { return }
+    Profiler.countGemm(m: m, n: n, k: k)
     if k == 0 {
         // BLAS leaves C untouched for k = 0 only when beta = 1; make it explicit.
         for row in 0..<m {

@@ -26,11 +26,24 @@ public enum Profiler {
 
     private static let enabled = Atomic<Bool>(false)
     private static let nanoseconds = Mutex<[UInt64]>(Array(repeating: 0, count: Kind.allCases.count))
+    private static let flops = Atomic<Int>(0)
 
     /// Turns measuring on or off and clears the totals.
     public static func reset(enabled on: Bool) {
         nanoseconds.withLock { $0 = Array(repeating: 0, count: Kind.allCases.count) }
+        flops.store(0, ordering: .relaxed)
         enabled.store(on, ordering: .relaxed)
+    }
+
+    /// Floating-point operations of the GEMMs run since the last reset (2·m·n·k each),
+    /// counted while profiling is on.
+    public static var gemmFlops: Int { flops.load(ordering: .relaxed) }
+
+    /// Adds a GEMM's operations to ``gemmFlops`` when profiling is on.
+    @inline(__always)
+    static func countGemm(m: Int, n: Int, k: Int) {
+        guard enabled.load(ordering: .relaxed) else { return }
+        flops.add(2 * m * n * k, ordering: .relaxed)
     }
 
     /// Seconds spent in each kind since the last reset.

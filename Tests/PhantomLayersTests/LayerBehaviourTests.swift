@@ -1,5 +1,5 @@
 import Foundation
-import PhantomLayers
+@testable import PhantomLayers
 import PhantomTensor
 import PhantomTestSupport
 import Testing
@@ -81,5 +81,20 @@ import Testing
         }
         Parallel.configure(threads: nil)
         #expect(runs[0] == runs[1] && runs[1] == runs[2])
+    }
+}
+
+@Suite struct FastExpTests {
+    @Test func fastExpMatchesTheLibraryToAFewUlps() {
+        var worst: Double = 0
+        var x: Float = -87
+        while x < 88 {
+            let exact = Foundation.exp(Double(x))
+            worst = max(worst, abs(Double(fastExp(x)) - exact) / exact)
+            x += 0.0137
+        }
+        #expect(worst < 5e-7, "worst relative error \(worst)")
+        #expect(fastExp(-200) >= 0 && fastExp(-200) < 1e-37)
+        #expect(fastExp(200).isFinite)
     }
 }
