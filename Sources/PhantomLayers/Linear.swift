@@ -30,9 +30,13 @@ public final class Linear: Module {
         let y = Tensor.reusing(output, shape: [rows, outFeatures])
         output = y
         input = x
-        for row in 0..<rows { (y.data + row * outFeatures).update(from: bias.value.data, count: outFeatures) }
-        gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x.data, lda: inFeatures,
-             b: weight.value.data, ldb: inFeatures, beta: 1, c: y.data, ldc: outFeatures)
+        // One product per row, so a row's result never depends on the other rows
+        // (sampling gives the same image whatever the batch size).
+        for row in 0..<rows {
+            (y.data + row * outFeatures).update(from: bias.value.data, count: outFeatures)
+            gemm(transposeB: true, m: 1, n: outFeatures, k: inFeatures, a: x.data + row * inFeatures, lda: inFeatures,
+                 b: weight.value.data, ldb: inFeatures, beta: 1, c: y.data + row * outFeatures, ldc: outFeatures)
+        }
         return y
     }
 
@@ -42,8 +46,10 @@ public final class Linear: Module {
         let rows = x.shape[0]
         let dx = Tensor.reusing(inputGradient, shape: x.shape)
         inputGradient = dx
-        gemm(m: rows, n: inFeatures, k: outFeatures, a: dy.data, lda: outFeatures,
-             b: weight.value.data, ldb: inFeatures, c: dx.data, ldc: inFeatures)
+        for row in 0..<rows {
+            gemm(m: 1, n: inFeatures, k: outFeatures, a: dy.data + row * outFeatures, lda: outFeatures,
+                 b: weight.value.data, ldb: inFeatures, c: dx.data + row * inFeatures, ldc: inFeatures)
+        }
         gemm(transposeA: true, m: outFeatures, n: inFeatures, k: rows, a: dy.data, lda: outFeatures,
              b: x.data, ldb: inFeatures, beta: 1, c: weight.gradient.data, ldc: inFeatures)
         let db = bias.gradient.data

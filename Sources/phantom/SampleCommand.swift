@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PhantomDiffusion
 import PhantomImaging
+import PhantomSafetensors
 import PhantomTensor
 
 /// `phantom sample MODEL --out DIR`: writes synthetic images in ImageFolder layout.
@@ -11,35 +12,50 @@ struct SampleCommand: ParsableCommand {
         abstract: "Sample synthetic images from a model into an image folder.",
         discussion: """
             Writes DIR/<class>/<class>-<n>.png (DIR/<n>.png for an unconditional model) and \
-            DIR/manifest.json recording the model, scheduler, steps, guidance, seed and each \
-            file's noise index. Image n of class c draws its noise from index c·2^20 + n of the \
-            seed, so the same command gives the same images on any number of threads.
+            DIR/manifest.json (model hash, scheduler, steps, guidance, seed, class and noise index \
+            of each file). Image n of class c draws its noise from index c·2^20 + n of the seed, so \
+            the same command writes byte-identical files on any number of threads, with any \
+            --batch-size, and --shard i/n writes exactly the unsharded run's files for its indices.
             """
     )
 
     @Argument(help: "A model folder (diffusers pipeline layout).") var model: String
     @Option(help: "The output folder.") var out: String
-    @Option(help: "Images per class (or in all, for an unconditional model).") var count = 16
+    @Option(help: "Images per class (default 16).") var perClass: Int?
+    @Option(help: "Images in all, spread evenly over the classes (instead of --per-class).") var count: Int?
     @Option(name: .customLong("class"), help: "Only this class (repeatable; default: every class).")
     var classes: [String] = []
-    @Option(help: "Sampler: dpm (DPM-Solver++ 2M), ddim or ddpm.") var scheduler = "dpm"
-    @Option(help: "Sampling steps (default: 25 for dpm, 50 for ddim, the training steps for ddpm).") var steps: Int?
+    @Option(help: "Sampler: dpmpp (DPM-Solver++ 2M), ddim or ddpm.") var scheduler = "dpmpp"
+    @Option(help: "Sampling steps (default: 25 for dpmpp, 50 for ddim, the training steps for ddpm).") var steps: Int?
     @Option(help: "DDIM's eta: 0 deterministic, 1 DDPM-like.") var eta: Float = 0
     @Option(help: "Classifier-free guidance scale (1: plain conditional sampling).") var guidanceScale: Float = 1
     @Option(help: "Seed of the noise.") var seed: UInt64 = 0
     @Option(help: "Images per model evaluation.") var batchSize = 16
-    @Option(help: "8 or 16 bits per pixel (default: the training images' depth).") var bitDepth: Int?
-    @Flag(help: "Also write one grid image per class (DIR/grid-<class>.png).") var grid = false
+    @Option(help: "8 or 16 bits per pixel (default: the training images' depth).") var bits: Int?
+    @Option(help: "Also write a grid of the images, one row per class, to this PNG file.") var grid: String?
+    @Option(help: "Write only shard i of n (as i/n, 0-based), e.g. 0/4.") var shard: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
+    var shardParts: (index: Int, count: Int)? {
+        guard let shard else { return (0, 1) }
+        let parts = shard.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] > 0, (0..<parts[1]).contains(parts[0]) else { return nil }
+        return (parts[0], parts[1])
+    }
+
     func validate() throws {
-        guard count > 0, count < 1 << 20 else { throw ValidationError("--count must be in 1..<1048576") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-        guard ["dpm", "ddim", "ddpm"].contains(scheduler) else {
-            throw ValidationError("--scheduler must be dpm, ddim or ddpm, got \(scheduler)")
+        if perClass != nil && count != nil { throw ValidationError("give --per-class or --count, not both") }
+        if let number = perClass ?? count, !(1..<(1 << 20)).contains(number) {
+            throw ValidationError("--per-class / --count must be in 1..<1048576")
         }
-        if let bitDepth, bitDepth != 8 && bitDepth != 16 { throw ValidationError("--bit-depth must be 8 or 16") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard ["dpmpp", "ddim", "ddpm"].contains(scheduler) else {
+            throw ValidationError("--scheduler must be dpmpp, ddim or ddpm, got \(scheduler)")
+        }
+        if let bits, bits != 8 && bits != 16 { throw ValidationError("--bits must be 8 or 16") }
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive") }
+        if shardParts == nil { throw ValidationError("--shard must look like i/n with 0 <= i < n, got \(shard ?? "")") }
+        if shard != nil && grid != nil { throw ValidationError("--grid needs every image: leave out --shard") }
     }
 
     func run() throws {
@@ -54,103 +70,112 @@ struct SampleCommand: ParsableCommand {
     }
 
     private func generate() throws {
+        let modelURL = URL(fileURLWithPath: model)
         let folder: ModelFolder
-        do { folder = try ModelFolder.load(from: URL(fileURLWithPath: model)) } catch {
-            throw CommandError(error.description)
-        }
-        let info = folder.info
-        let conditional = folder.unet.config.numClassEmbeds != nil
-        let classNames = conditional
-            ? (info.classNames.isEmpty ? (0..<(info.nullClass ?? folder.unet.config.numClassEmbeds!)).map { "class\($0)" }
-                                       : info.classNames)
+        do { folder = try ModelFolder.load(from: modelURL) } catch { throw CommandError(error.description) }
+        let info = folder.info, config = folder.unet.config
+        let conditional = config.numClassEmbeds != nil
+        let allClasses = conditional
+            ? (info.classNames.isEmpty ? (0..<(info.nullClass ?? config.numClassEmbeds!)).map { "class\($0)" } : info.classNames)
             : [""]
-        let wanted = classes.isEmpty ? classNames : classes
-        for name in wanted where !classNames.contains(name) {
-            throw CommandError("\(model) has no class \"\(name)\" (classes: \(classNames.joined(separator: ", ")))")
+        if !conditional && !classes.isEmpty { throw CommandError("\(model) is unconditional: it has no classes to choose from") }
+        let wanted = classes.isEmpty ? allClasses : classes
+        for name in wanted where !allClasses.contains(name) {
+            throw CommandError("\(model) has no class \"\(name)\" (classes: \(allClasses.joined(separator: ", ")))")
         }
+        let perClassCounts: [Int] = count.map { total in
+            wanted.indices.map { total / wanted.count + ($0 < total % wanted.count ? 1 : 0) }
+        } ?? Array(repeating: perClass ?? 16, count: wanted.count)
+        let (shardIndex, shardCount) = shardParts!
+        let plan = SamplePlan(classes: wanted, allClasses: allClasses, conditional: conditional,
+                              perClass: perClassCounts, shardIndex: shardIndex, shardCount: shardCount)
+
         let trained = folder.schedulerConfig ?? SchedulerConfig(kind: .ddpm)
-        let kind: SchedulerConfig.Kind = ["dpm": .dpmSolverMultistep, "ddim": .ddim, "ddpm": .ddpm][scheduler]!
+        let kind: SchedulerConfig.Kind = ["dpmpp": .dpmSolverMultistep, "ddim": .ddim, "ddpm": .ddpm][scheduler]!
         let samplerConfig: SchedulerConfig
         do { samplerConfig = try trained.converted(to: kind) } catch { throw CommandError(error.description) }
-        let stepCount = steps ?? ["dpm": 25, "ddim": 50, "ddpm": samplerConfig.numTrainTimesteps][scheduler]!
-        let depth: BitDepth = (bitDepth ?? info.bitDepth) == 16 ? .sixteen : .eight
+        let stepCount = steps ?? ["dpmpp": 25, "ddim": 50, "ddpm": samplerConfig.numTrainTimesteps][scheduler]!
+        let depth: BitDepth = (bits ?? info.bitDepth) == 16 ? .sixteen : .eight
         let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass)
         let outFolder = URL(fileURLWithPath: out)
-        let side = folder.unet.config.sampleSize
+        let side = config.sampleSize, perImage = side * side
 
-        let total = wanted.count * count
         let started = Date()
+        var tiles: [String: [[Float]]] = [:]
         var written: [[String: Any]] = []
-        var done = 0
-        for name in wanted {
-            let label = conditional ? classNames.firstIndex(of: name)! : nil
-            let classFolder = name.isEmpty ? outFolder : outFolder.appendingPathComponent(name)
-            do { try FileManager.default.createDirectory(at: classFolder, withIntermediateDirectories: true) } catch {
-                throw CommandError("\(classFolder.path): cannot create (\(error.localizedDescription))")
+        for first in stride(from: 0, to: plan.items.count, by: batchSize) {
+            let batch = Array(plan.items[first..<min(plan.items.count, first + batchSize)])
+            let images: Tensor
+            do {
+                images = try sampler.sample(
+                    indices: batch.map(\.noiseIndex), labels: conditional ? batch.map { $0.label! } : nil,
+                    seed: seed, steps: stepCount, guidanceScale: guidanceScale,
+                    progress: { step in
+                        showProgress(done: first, batch: batch.count, total: plan.items.count, step: step,
+                                     steps: stepCount, started: started)
+                    })
+            } catch {
+                throw CommandError(error.description)
             }
-            var tiles: [[Float]] = []
-            for first in stride(from: 0, to: count, by: batchSize) {
-                let numbers = Array(first..<min(count, first + batchSize))
-                let indices = numbers.map { (label ?? 0) << 20 + $0 }
-                let images: Tensor
+            for (b, item) in batch.enumerated() {
+                let pixels = Array(UnsafeBufferPointer(start: images.data + b * perImage, count: perImage))
+                let url = outFolder.appendingPathComponent(item.fileName)
                 do {
-                    images = try sampler.sample(
-                        indices: indices, labels: label.map { Array(repeating: $0, count: numbers.count) },
-                        seed: seed, steps: stepCount, guidanceScale: guidanceScale,
-                        progress: { step in
-                            showProgress(done: done, total: total, step: step, steps: stepCount, started: started)
-                        })
-                } catch {
-                    throw CommandError(error.description)
-                }
-                let perImage = side * side
-                for (b, number) in numbers.enumerated() {
-                    let pixels = Array(UnsafeBufferPointer(start: images.data + b * perImage, count: perImage))
-                    let fileName = name.isEmpty ? String(format: "%06d.png", number) : "\(name)-\(String(format: "%06d", number)).png"
-                    let path = classFolder.appendingPathComponent(fileName).path
-                    do { try PNGEncoder.write(GrayImage(width: side, height: side, bitDepth: depth, floats: pixels), to: path) } catch {
-                        throw CommandError("\(error.path): \(error.reason)")
-                    }
-                    if grid { tiles.append(pixels) }
-                    written.append(["file": name.isEmpty ? fileName : "\(name)/\(fileName)", "class": name,
-                                    "noise_index": indices[b]])
-                }
-                done += numbers.count
-            }
-            if grid {
-                let sheet = ImageGrid.tile(tiles, side: side, columns: min(8, tiles.count))
-                let gridName = name.isEmpty ? "grid.png" : "grid-\(name).png"
-                do { try PNGEncoder.write(sheet, to: outFolder.appendingPathComponent(gridName).path) } catch {
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try PNGEncoder.write(GrayImage(width: side, height: side, bitDepth: depth, floats: pixels), to: url.path)
+                } catch let error as ImagingError {
                     throw CommandError("\(error.path): \(error.reason)")
+                } catch {
+                    throw CommandError("\(url.path): cannot write (\(error.localizedDescription))")
                 }
+                if grid != nil { tiles[item.className, default: []].append(pixels) }
+                written.append(["file": item.fileName, "class": item.className, "noise_index": item.noiseIndex])
             }
         }
         Terminal.endProgress()
-        try writeManifest(written, to: outFolder, scheduler: samplerConfig, steps: stepCount, bitDepth: depth)
+        if let grid { try writeGrid(tiles, classes: wanted, side: side, to: grid) }
+        let weights = (try? Data(contentsOf: modelURL.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
+            ?? (try? Data(contentsOf: modelURL.appendingPathComponent("diffusion_pytorch_model.safetensors")))
+        try writeManifest(written, to: outFolder, weightsHash: weights.map(SHA256.hex), scheduler: samplerConfig,
+                          steps: stepCount, bitDepth: depth)
         let seconds = Date().timeIntervalSince(started)
-        print("wrote \(total) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
+        print("wrote \(plan.items.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
     }
 
-    private func showProgress(done: Int, total: Int, step: Int, steps: Int, started: Date) {
+    private func writeGrid(_ tiles: [String: [[Float]]], classes: [String], side: Int, to path: String) throws {
+        let columns = tiles.values.map(\.count).max() ?? 1
+        let blank = [Float](repeating: 1, count: side * side)
+        let ordered = classes.flatMap { name in
+            let row = tiles[name] ?? []
+            return row + Array(repeating: blank, count: columns - row.count)
+        }
+        do { try PNGEncoder.write(ImageGrid.tile(ordered, side: side, columns: columns), to: path) } catch {
+            throw CommandError("\(error.path): \(error.reason)")
+        }
+    }
+
+    private func showProgress(done: Int, batch: Int, total: Int, step: Int, steps: Int, started: Date) {
         guard Terminal.isInteractive else { return }
-        let fraction = (Double(done) + Double(min(batchSize, total - done)) * Double(step) / Double(steps)) / Double(total)
+        let fraction = (Double(done) + Double(batch) * Double(step) / Double(steps)) / Double(total)
         let elapsed = Date().timeIntervalSince(started)
         let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : .infinity
         Terminal.progress("\(Terminal.bar(fraction)) \(done)/\(total) images, step \(step)/\(steps), ETA \(Terminal.duration(eta))")
     }
 
-    private func writeManifest(_ files: [[String: Any]], to folder: URL, scheduler: SchedulerConfig,
+    private func writeManifest(_ files: [[String: Any]], to folder: URL, weightsHash: String?, scheduler: SchedulerConfig,
                                steps: Int, bitDepth: BitDepth) throws {
         let manifest: [String: Any] = [
-            "model": model, "scheduler": scheduler.kind.rawValue, "steps": steps, "eta": Double(eta),
-            "guidance_scale": Double(guidanceScale), "seed": String(seed), "bit_depth": bitDepth.rawValue,
-            "files": files,
+            "model": model, "model_sha256": weightsHash ?? NSNull(), "scheduler": scheduler.kind.rawValue,
+            "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidanceScale), "seed": String(seed),
+            "bits": bitDepth.rawValue, "shard": shard ?? "0/1", "files": files,
         ]
+        let name = shard.map { "manifest-shard-\($0.replacingOccurrences(of: "/", with: "-of-")).json" } ?? "manifest.json"
         do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
-                .write(to: folder.appendingPathComponent("manifest.json"))
+                .write(to: folder.appendingPathComponent(name))
         } catch {
-            throw CommandError("\(folder.path)/manifest.json: cannot write (\(error.localizedDescription))")
+            throw CommandError("\(folder.path)/\(name): cannot write (\(error.localizedDescription))")
         }
     }
 }
