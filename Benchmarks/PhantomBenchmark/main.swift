@@ -60,6 +60,35 @@ func sgemmCeiling() -> Double {
     return best
 }
 
+/// GFLOP/s of a 3×3 convolution, 128 → 128 channels at 32×32, batch 8: forward,
+/// and backward (input and weight gradients, twice the forward FLOPs), beside the
+/// sgemm ceiling measured in the same run.
+func convolutionReport(steps: Int) -> String {
+    let conv = Conv2d(inChannels: 128, outChannels: 128, kernel: 3, padding: 1)
+    RandomStream(seed: 1).fillGaussian(conv.weight.value.data, count: conv.weight.value.count)
+    let x = Tensor(zeros: [8, 128, 32, 32]), dy = Tensor(zeros: [8, 128, 32, 32])
+    RandomStream(seed: 2).fillGaussian(x.data, count: x.count)
+    RandomStream(seed: 3).fillGaussian(dy.data, count: dy.count)
+    let flops = 2.0 * 8 * 128 * 128 * 9 * 32 * 32
+    _ = conv.forward(x)
+    _ = conv.backward(dy)
+    var forward: [Double] = [], backward: [Double] = []
+    for _ in 0..<max(3, steps) {
+        var start = now()
+        _ = conv.forward(x)
+        forward.append(now() - start)
+        start = now()
+        _ = conv.backward(dy)
+        backward.append(now() - start)
+    }
+    let ceiling = sgemmCeiling()
+    let forwardRate = flops / forward.sorted()[forward.count / 2] / 1e9
+    let backwardRate = 2 * flops / backward.sorted()[backward.count / 2] / 1e9
+    return String(format: "{\"engine\":\"phantom\",\"config\":\"conv\",\"conv_forward_gflops\":%.1f,"
+                  + "\"conv_backward_gflops\":%.1f,\"sgemm_gflops\":%.1f,\"forward_share\":%.2f,\"backward_share\":%.2f}",
+                  forwardRate, backwardRate, ceiling, forwardRate / ceiling, backwardRate / ceiling)
+}
+
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 func peakResidentMiB() -> Double {
@@ -70,6 +99,10 @@ func peakResidentMiB() -> Double {
 
 let arguments = Arguments(CommandLine.arguments)
 Parallel.configure(threads: arguments.threads)
+if arguments.config == "conv" {
+    print(convolutionReport(steps: arguments.steps))
+    exit(0)
+}
 if arguments.config == "sgemm" {
     print(String(format: "{\"engine\":\"phantom\",\"config\":\"sgemm\",\"gflops\":%.1f}", sgemmCeiling()))
     exit(0)
