@@ -88,6 +88,7 @@ let package = Package(
             name: "PhantomDiffusionTests",
             dependencies: ["PhantomDiffusion", "PhantomSafetensors", "PhantomTestSupport"]
         ),
+        .testTarget(name: "PhantomEndToEndTests", dependencies: ["PhantomDiffusion", "PhantomImaging"]),
         .testTarget(name: "PhantomSafetensorsTests", dependencies: ["PhantomSafetensors"]),
         .testTarget(name: "PhantomImagingTests", dependencies: ["PhantomImaging", "CPNG"]),
         .testTarget(name: "PhantomPrivacyTests", dependencies: ["PhantomPrivacy", "PhantomImaging"]),
