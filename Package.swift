@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "PhantomLayersTests", dependencies: ["PhantomLayers", "PhantomTestSupport"]),
         .testTarget(
             name: "PhantomDiffusionTests",
-            dependencies: ["PhantomDiffusion", "PhantomSafetensors", "PhantomTestSupport"]
+            dependencies: ["PhantomDiffusion", "PhantomSafetensors", "PhantomTestSupport", "PhantomImaging", "CPNG"]
         ),
         .testTarget(name: "PhantomEndToEndTests", dependencies: ["PhantomDiffusion", "PhantomImaging"]),
         .testTarget(name: "PhantomSafetensorsTests", dependencies: ["PhantomSafetensors"]),

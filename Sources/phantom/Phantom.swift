@@ -6,6 +6,6 @@ struct Phantom: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "phantom",
         abstract: "Train, sample and audit diffusion models of grayscale medical scans.",
-        subcommands: [DatasetCommand.self, TrainCommand.self, ForwardCommand.self, SampleCommand.self]
+        subcommands: [DatasetCommand.self, TrainCommand.self, ForwardCommand.self, SampleCommand.self, AuditCommand.self]
     )
 }
