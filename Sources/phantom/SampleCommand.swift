@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PhantomDiffusion
 import PhantomImaging
+import PhantomPrivacy
 import PhantomSafetensors
 import PhantomTensor
 
@@ -34,6 +35,9 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "8 or 16 bits per pixel (default: the training images' depth).") var bits: Int?
     @Option(help: "Also write a grid of the images, one row per class, to this PNG file.") var grid: String?
     @Option(help: "Write only shard i of n (as i/n, 0-based), e.g. 0/4.") var shard: String?
+    @Option(help: "Audit every image against this training folder and re-draw (with new seeds) any that copies a training image.")
+    var excludeMemorized: String?
+    @Option(help: "Re-draws allowed per image with --exclude-memorized.") var maxRedraws = 5
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     var shardParts: (index: Int, count: Int)? {
@@ -101,45 +105,96 @@ struct SampleCommand: ParsableCommand {
         let side = config.sampleSize, perImage = side * side
 
         let started = Date()
-        var tiles: [String: [[Float]]] = [:]
-        var written: [[String: Any]] = []
+        var images: [[Float]] = []
         for first in stride(from: 0, to: plan.items.count, by: batchSize) {
             let batch = Array(plan.items[first..<min(plan.items.count, first + batchSize)])
-            let images: Tensor
-            do {
-                images = try sampler.sample(
-                    indices: batch.map(\.noiseIndex), labels: conditional ? batch.map { $0.label! } : nil,
-                    seed: seed, steps: stepCount, guidanceScale: guidanceScale,
-                    progress: { step in
-                        showProgress(done: first, batch: batch.count, total: plan.items.count, step: step,
-                                     steps: stepCount, started: started)
-                    })
-            } catch {
-                throw CommandError(error.description)
-            }
-            for (b, item) in batch.enumerated() {
-                let pixels = Array(UnsafeBufferPointer(start: images.data + b * perImage, count: perImage))
-                let url = outFolder.appendingPathComponent(item.fileName)
-                do {
-                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try PNGEncoder.write(GrayImage(width: side, height: side, bitDepth: depth, floats: pixels), to: url.path)
-                } catch let error as ImagingError {
-                    throw CommandError("\(error.path): \(error.reason)")
-                } catch {
-                    throw CommandError("\(url.path): cannot write (\(error.localizedDescription))")
-                }
-                if grid != nil { tiles[item.className, default: []].append(pixels) }
-                written.append(["file": item.fileName, "class": item.className, "noise_index": item.noiseIndex])
-            }
+            images += try draw(batch, sampler: sampler, seed: seed, steps: stepCount, side: side, progress: { step in
+                showProgress(done: first, batch: batch.count, total: plan.items.count, step: step,
+                             steps: stepCount, started: started)
+            })
         }
         Terminal.endProgress()
+        var seeds = Array(repeating: seed, count: images.count)
+        if let excludeMemorized {
+            try redrawMemorized(&images, seeds: &seeds, items: plan.items, training: excludeMemorized,
+                                sampler: sampler, steps: stepCount, side: side)
+        }
+        var tiles: [String: [[Float]]] = [:]
+        var written: [[String: Any]] = []
+        for (index, item) in plan.items.enumerated() where !images[index].isEmpty {
+            let url = outFolder.appendingPathComponent(item.fileName)
+            do {
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try PNGEncoder.write(GrayImage(width: side, height: side, bitDepth: depth, floats: images[index]), to: url.path)
+            } catch let error as ImagingError {
+                throw CommandError("\(error.path): \(error.reason)")
+            } catch {
+                throw CommandError("\(url.path): cannot write (\(error.localizedDescription))")
+            }
+            if grid != nil { tiles[item.className, default: []].append(images[index]) }
+            written.append(["file": item.fileName, "class": item.className, "noise_index": item.noiseIndex,
+                            "seed": String(seeds[index])])
+        }
         if let grid { try writeGrid(tiles, classes: wanted, side: side, to: grid) }
         let weights = (try? Data(contentsOf: modelURL.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
             ?? (try? Data(contentsOf: modelURL.appendingPathComponent("diffusion_pytorch_model.safetensors")))
         try writeManifest(written, to: outFolder, weightsHash: weights.map(SHA256.hex), scheduler: samplerConfig,
                           steps: stepCount, bitDepth: depth)
         let seconds = Date().timeIntervalSince(started)
-        print("wrote \(plan.items.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
+        print("wrote \(written.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
+    }
+
+    /// Samples `batch` with `seed`, returning one float image per item.
+    private func draw(_ batch: [SamplePlan.Item], sampler: Sampler, seed: UInt64, steps: Int, side: Int,
+                      progress: (Int) -> Void = { _ in }) throws -> [[Float]] {
+        let images: Tensor
+        do {
+            images = try sampler.sample(indices: batch.map(\.noiseIndex),
+                                        labels: batch.first?.label == nil ? nil : batch.map { $0.label! },
+                                        seed: seed, steps: steps, guidanceScale: guidanceScale, progress: progress)
+        } catch {
+            throw CommandError(error.description)
+        }
+        let perImage = side * side
+        return batch.indices.map { Array(UnsafeBufferPointer(start: images.data + $0 * perImage, count: perImage)) }
+    }
+
+    /// Audits the images against the training folder and re-draws flagged ones with
+    /// seeds `seed + 1`, `seed + 2`, … until none is flagged or the re-draws run out.
+    private func redrawMemorized(_ images: inout [[Float]], seeds: inout [UInt64], items: [SamplePlan.Item],
+                                 training folder: String, sampler: Sampler, steps: Int, side: Int) throws {
+        let training: AuditImages
+        do {
+            let dataset = try ImageFolderDataset.load(root: folder, resolution: side, skipBad: true,
+                                                      maxPixels: PNGDecoder.defaultMaxPixels)
+            training = AuditImages(dataset)
+        } catch {
+            throw CommandError("\(error.path): \(error.reason)")
+        }
+        var suspects = Array(images.indices)
+        for attempt in 0...maxRedraws {
+            let audit: AuditResult
+            do {
+                audit = try MemorizationAudit.run(samples: AuditImages(side: side, pixels: suspects.flatMap { images[$0] }),
+                                                  training: training)
+            } catch {
+                throw CommandError(error.reason)
+            }
+            suspects = audit.samples.indices.filter { audit.samples[$0].isFlagged }.map { suspects[$0] }
+            if suspects.isEmpty { return }
+            guard attempt < maxRedraws else {
+                Terminal.note("\(suspects.count) images still resemble a training image after \(maxRedraws) re-draws; they are left out")
+                for index in suspects.reversed() { images[index] = [] }
+                return
+            }
+            Terminal.note("re-drawing \(suspects.count) images that resemble a training image (attempt \(attempt + 1))")
+            let redrawSeed = seed &+ UInt64(attempt + 1)
+            let fresh = try draw(suspects.map { items[$0] }, sampler: sampler, seed: redrawSeed, steps: steps, side: side)
+            for (position, index) in suspects.enumerated() {
+                images[index] = fresh[position]
+                seeds[index] = redrawSeed
+            }
+        }
     }
 
     private func writeGrid(_ tiles: [String: [[Float]]], classes: [String], side: Int, to path: String) throws {
