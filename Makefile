@@ -3,7 +3,7 @@ APT_PACKAGES := libopenblas-dev libpng-dev
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build release test clean
+.PHONY: deps build release test fuzz demo weights samples clean
 
 ## deps: install the Debian packages Phantom links against, if missing.
 deps:
@@ -19,9 +19,31 @@ build: deps
 release: deps
 	swift build -c release
 
-## test: the whole suite (XCTest and Swift Testing).
+## test: the whole suite (XCTest and Swift Testing), then the kill-and-resume test (~40 s).
 test: deps
 	swift test
+	bash Tests/Reliability/kill_resume_test.sh
+
+## fuzz: libFuzzer+ASan on the PNG, safetensors and config readers, FUZZ_RUNS (20000) executions each.
+fuzz: deps
+	bash Tests/Fuzz/run.sh all $(or $(FUZZ_RUNS),20000)
+
+## demo: sample a grid per class from the shipped model with a fast sampler.
+demo: deps
+	swift build -c release --product phantom
+	.build/release/phantom sample Weights/medimg-64 --out Samples/demo --per-class 8 --steps 20 --grid Samples/demo/grid.png
+	@echo "demo: one row per class in Samples/demo/grid.png; single images in Samples/demo/<class>/"
+
+## samples: regenerate the figures in Samples/ from the shipped model.
+samples: deps
+	swift build -c release --product phantom
+	bash Samples/make_samples.sh
+
+## weights: rebuild the MRI/CT slice set from its public sources and retrain the shipped model (hours on 2 cores).
+weights: deps
+	swift build -c release --product phantom
+	bash Weights/data/make_medimg.sh /tmp/phantom-medimg
+	bash Weights/medimg-64/train.sh /tmp/phantom-medimg/train
 
 clean:
 	rm -rf .build .build-*

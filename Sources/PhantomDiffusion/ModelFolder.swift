@@ -90,12 +90,13 @@ public struct ModelFolder {
             }
             try info.jsonData().write(to: staging.appendingPathComponent(ModelInfo.fileName))
             try replaceDirectory(at: url, with: staging)
+            removeLeftovers(of: url)
         } catch let error as ModelError {
             try? fileManager.removeItem(at: staging)
             throw error
         } catch {
             try? fileManager.removeItem(at: staging)
-            throw ModelError(file: url.path, reason: "cannot write the model folder (\(error.localizedDescription))")
+            throw ModelError(file: url.path, reason: "cannot write the model folder (\(fileErrorReason(error)))")
         }
     }
 }
@@ -103,7 +104,7 @@ public struct ModelFolder {
 /// Reads a whole file, failing with its path.
 func readFile(_ url: URL) throws(ModelError) -> Data {
     do { return try Data(contentsOf: url) } catch {
-        throw ModelError(file: url.path, reason: "cannot read (\(error.localizedDescription))")
+        throw ModelError(file: url.path, reason: "cannot read (\(fileErrorReason(error)))")
     }
 }
 
@@ -120,4 +121,15 @@ func replaceDirectory(at destination: URL, with staging: URL) throws {
     try fileManager.moveItem(at: destination, to: retired)
     try fileManager.moveItem(at: staging, to: destination)
     try? fileManager.removeItem(at: retired)
+}
+
+/// Removes the hidden staging and retired copies of `folder` that a killed
+/// ``ModelFolder/write(to:)`` left beside it.
+func removeLeftovers(of folder: URL) {
+    let parent = folder.deletingLastPathComponent()
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
+    let stem = ".\(folder.lastPathComponent)."
+    for name in names where name.hasPrefix(stem) && (name.contains("incomplete-") || name.contains("old-")) {
+        try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+    }
 }

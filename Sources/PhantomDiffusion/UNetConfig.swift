@@ -75,7 +75,7 @@ extension UNetConfig {
     public init(contentsOf url: URL) throws(ConfigError) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ConfigError(file: url.path, reason: "cannot read (\(error.localizedDescription))")
+            throw ConfigError(file: url.path, reason: "cannot read (\(fileErrorReason(error)))")
         }
         try self.init(json: data, source: url.path)
     }
@@ -174,6 +174,12 @@ extension UNetConfig {
                        "needs one entry per block_out_channels entry (\(blockOutChannels.count))")
         }
         guard (1...16).contains(layersPerBlock) else { throw fail("layers_per_block", layersPerBlock, "must be in 1...16") }
+        // An upper bound on the weights: every block's convolutions at twice its channels.
+        let weightBound = blockOutChannels.reduce(0.0) { $0 + 9 * 4 * Double($1) * Double($1) } * Double(4 * layersPerBlock + 6)
+        guard weightBound <= 2e9 else {
+            throw fail("block_out_channels", blockOutChannels,
+                       "about \(Int(weightBound / 1e9)) G parameters would not fit in memory (Phantom accepts up to 2 G)")
+        }
         guard [0, 1].contains(downsamplePadding) else { throw fail("downsample_padding", downsamplePadding, "must be 0 or 1") }
         guard dropout >= 0 && dropout < 1 else { throw fail("dropout", dropout, "must be in [0, 1)") }
         guard normEps > 0 else { throw fail("norm_eps", normEps, "must be positive") }
@@ -185,6 +191,7 @@ extension UNetConfig {
             throw fail("attn_norm_num_groups", groups, "must divide the last block's channels \(blockOutChannels.last!)")
         }
         if let headDim = attentionHeadDim {
+            guard headDim > 0 else { throw fail("attention_head_dim", headDim, "must be positive or null") }
             for (index, channels) in blockOutChannels.enumerated() where channels % headDim != 0 {
                 let usesAttention = downBlockTypes[index] == .attention || upBlockTypes[blockOutChannels.count - 1 - index] == .attention
                     || (index == blockOutChannels.count - 1 && hasMidBlock && addAttention)

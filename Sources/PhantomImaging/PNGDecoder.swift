@@ -72,6 +72,14 @@ public enum PNGDecoder {
         png.format = sourceFormat & UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA | PNG_FORMAT_FLAG_LINEAR)
 
         let sampleCount = pixelCount * layout.channels
+        // Deflate expands at most 1032-fold: a file too small for its declared size is
+        // corrupt, and is refused before the pixel buffer is allocated.
+        let rawBytes = (width * layout.channels * (isSixteenBit ? 2 : 1) + 1) * height
+        guard rawBytes <= bytes.count * 1032 else {
+            throw ImagingError(
+                .corrupt, path: path,
+                reason: "\(width)x\(height) image cannot be stored in a \(bytes.count)-byte file (truncated or forged header)")
+        }
         if isSixteenBit {
             let interleaved: [UInt16] = try finishRead(&png, sampleCount: sampleCount, path: path)
             let gray = GrayConversion.gray(from: interleaved, layout: layout)

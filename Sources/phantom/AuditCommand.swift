@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PhantomDiffusion
 import PhantomImaging
 import PhantomPrivacy
 import PhantomTensor
@@ -142,7 +143,7 @@ struct AuditCommand: ParsableCommand {
         do {
             try document.json().write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw CommandError("\(path): cannot write the report: \(error.localizedDescription)")
+            throw CommandError("\(path): cannot write the report: \(fileErrorReason(error))")
         }
     }
 

@@ -129,7 +129,7 @@ struct SampleCommand: ParsableCommand {
             } catch let error as ImagingError {
                 throw CommandError("\(error.path): \(error.reason)")
             } catch {
-                throw CommandError("\(url.path): cannot write (\(error.localizedDescription))")
+                throw CommandError("\(url.path): cannot write (\(fileErrorReason(error)))")
             }
             if grid != nil { tiles[item.className, default: []].append(images[index]) }
             written.append(["file": item.fileName, "class": item.className, "noise_index": item.noiseIndex,
@@ -230,7 +230,7 @@ struct SampleCommand: ParsableCommand {
             try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
                 .write(to: folder.appendingPathComponent(name))
         } catch {
-            throw CommandError("\(folder.path)/\(name): cannot write (\(error.localizedDescription))")
+            throw CommandError("\(folder.path)/\(name): cannot write (\(fileErrorReason(error)))")
         }
     }
 }

@@ -159,7 +159,7 @@ struct TrainCommand: ParsableCommand {
             try scheduler.jsonData().write(to: RunSettings.schedulerConfigURL(in: runFolder))
             try settings.write(to: runFolder)
         } catch {
-            throw CommandError("\(out): cannot write the run folder (\(error.localizedDescription))")
+            throw CommandError("\(out): cannot write the run folder (\(fileErrorReason(error, path: RunSettings.url(in: runFolder))))")
         }
         return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: false)
     }
@@ -185,6 +185,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     private func train(_ setup: Setup, in runFolder: URL) throws {
+        try RunLock.acquire(runFolder)
         let settings = setup.settings
         let unet = UNet2D(config: setup.unetConfig)
         unet.initializeParameters(seed: settings.options.seed)

@@ -62,3 +62,35 @@ import Testing
         #expect(ours == Set(weights.tensors.map(\.name)))
     }
 }
+
+/// Configurations that must be refused with the key named, never crash.
+@Suite struct UNetConfigValidationTests {
+    static let base = """
+        {"_class_name": "UNet2DModel", "block_out_channels": [8, 16], "down_block_types": ["DownBlock2D", "AttnDownBlock2D"], \
+        "in_channels": 1, "layers_per_block": 1, "norm_num_groups": 4, "out_channels": 1, "sample_size": 16, \
+        "up_block_types": ["AttnUpBlock2D", "UpBlock2D"]
+        """
+
+    @Test(arguments: [
+        ("\"attention_head_dim\": 0", "attention_head_dim"), ("\"attention_head_dim\": -8", "attention_head_dim"),
+        ("\"attention_head_dim\": 3", "attention_head_dim"), ("\"act_fn\": \"gelu\"", "act_fn"),
+        ("\"resnet_time_scale_shift\": \"scale_shift\"", "resnet_time_scale_shift"),
+        ("\"downsample_padding\": 2", "downsample_padding"), ("\"norm_num_groups\": 3", "norm_num_groups"),
+        ("\"class_embed_type\": \"timestep\"", "class_embed_type"), ("\"in_channels\": true", "in_channels"),
+    ])
+    func rejectsWithTheKey(extra: String, key: String) {
+        let text = Self.base + ", " + extra + "}"
+        do {
+            _ = try UNetConfig(json: Data(text.utf8), source: "config.json")
+            Issue.record("accepted \(extra)")
+        } catch {
+            #expect(error.reason.contains("\"\(key)\""), "\(error.reason)")
+        }
+    }
+
+    @Test func acceptsTheBaseAndNotesUnknownKeys() throws {
+        let config = try UNetConfig(json: Data((Self.base + ", \"some_future_key\": 1}").utf8), source: "config.json")
+        #expect(config.ignoredKeys == ["some_future_key"])
+        #expect(config.attentionHeadDim == 8)
+    }
+}

@@ -36,7 +36,7 @@ extension SchedulerConfig {
     public init(contentsOf url: URL) throws(ConfigError) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ConfigError(file: url.path, reason: "cannot read (\(error.localizedDescription))")
+            throw ConfigError(file: url.path, reason: "cannot read (\(fileErrorReason(error)))")
         }
         try self.init(json: data, source: url.path)
     }

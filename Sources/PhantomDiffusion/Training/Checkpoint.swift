@@ -10,7 +10,7 @@ import PhantomTensor
 ///
 /// A checkpoint is written into a hidden `.step-N.incomplete-*` folder and renamed
 /// into place when complete, so a `step-N` folder is never half-written; hidden
-/// leftovers of a killed write are removed by the next write.
+/// leftovers of a killed write or prune are removed by the next write.
 public enum Checkpoint {
     static let prefix = "step-"
 
@@ -44,7 +44,7 @@ public enum Checkpoint {
             throw error
         } catch {
             try? fileManager.removeItem(at: staging)
-            throw .io(file: destination.path, reason: "cannot write the checkpoint (\(error.localizedDescription))")
+            throw .io(file: destination.path, reason: "cannot write the checkpoint (\(fileErrorReason(error, path: staging.appendingPathComponent("state.json"))))")
         }
         removeIncomplete(in: folder)
         return destination
@@ -61,10 +61,15 @@ public enum Checkpoint {
         }.sorted { $0.0 < $1.0 }
     }
 
-    /// Deletes all but the newest `keep` checkpoints.
+    /// Deletes all but the newest `keep` checkpoints. Each is first renamed to a hidden
+    /// name, so a kill in the middle never leaves a half-deleted `step-N` behind.
     public static func prune(in folder: URL, keep: Int) {
         let checkpoints = all(in: folder)
-        for old in checkpoints.dropLast(max(1, keep)) { try? FileManager.default.removeItem(at: old.url) }
+        for old in checkpoints.dropLast(max(1, keep)) {
+            let doomed = folder.appendingPathComponent(".\(old.url.lastPathComponent).deleting-\(UUID().uuidString.prefix(8))")
+            guard (try? FileManager.default.moveItem(at: old.url, to: doomed)) != nil else { continue }
+            try? FileManager.default.removeItem(at: doomed)
+        }
     }
 
     /// Restores the trainer's weights, EMA, optimizer and step from `checkpoint`.
@@ -107,7 +112,7 @@ public enum Checkpoint {
 
     private static func removeIncomplete(in folder: URL) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in names where name.hasPrefix(".\(prefix)") && name.contains(".incomplete-") {
+        for name in names where name.hasPrefix(".\(prefix)") && (name.contains(".incomplete-") || name.contains(".deleting-")) {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
     }

@@ -142,7 +142,7 @@ public final class TrainingRun {
         do {
             try FileManager.default.createDirectory(at: checkpointFolder, withIntermediateDirectories: true)
         } catch {
-            throw .io(file: checkpointFolder.path, reason: "cannot create (\(error.localizedDescription))")
+            throw .io(file: checkpointFolder.path, reason: "cannot create (\(fileErrorReason(error)))")
         }
         guard FileManager.default.isWritableFile(atPath: checkpointFolder.path) else {
             throw .io(file: checkpointFolder.path, reason: "not writable")
