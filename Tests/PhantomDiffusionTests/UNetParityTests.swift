@@ -94,3 +94,41 @@ import Testing
         #expect(config.attentionHeadDim == 8)
     }
 }
+
+/// Weights saved under diffusers' legacy attention names load into the same model,
+/// and weights that do not fit are listed.
+@Suite struct UNetWeightNamesTests {
+    static let folder = Fixtures.url("unet/tiny_attn")
+
+    static func renamed(_ rename: (String) -> String?) throws -> SafetensorsFile {
+        let original = try SafetensorsFile(contentsOf: folder.appendingPathComponent("diffusion_pytorch_model.safetensors"))
+        let entries = try original.tensors.compactMap { tensor -> SafetensorsWriter.Entry? in
+            guard let name = rename(tensor.name) else { return nil }
+            return .float32(name, shape: tensor.shape, try tensor.floats())
+        }
+        return try SafetensorsFile(data: SafetensorsWriter.encode(entries), path: "renamed.safetensors")
+    }
+
+    @Test func legacyAttentionNamesLoad() throws {
+        let config = try UNetConfig(contentsOf: Self.folder.appendingPathComponent("config.json"))
+        let current = UNet2D(config: config), legacy = UNet2D(config: config)
+        try current.loadWeights(from: Self.renamed { $0 })
+        try legacy.loadWeights(from: Self.renamed { name in
+            name.replacingOccurrences(of: ".to_q.", with: ".query.").replacingOccurrences(of: ".to_k.", with: ".key.")
+                .replacingOccurrences(of: ".to_v.", with: ".value.").replacingOccurrences(of: ".to_out.0.", with: ".proj_attn.")
+        })
+        #expect(current.namedParameters.map { $0.parameter.value.values } == legacy.namedParameters.map { $0.parameter.value.values })
+    }
+
+    @Test func missingAndExtraTensorsAreListed() throws {
+        let config = try UNetConfig(contentsOf: Self.folder.appendingPathComponent("config.json"))
+        let file = try Self.renamed { $0 == "conv_out.bias" ? "conv_out.bias_typo" : $0 }
+        do {
+            try UNet2D(config: config).loadWeights(from: file)
+            Issue.record("loaded weights with a missing tensor")
+        } catch {
+            #expect(error.reason.contains("missing: conv_out.bias"))
+            #expect(error.reason.contains("unexpected: conv_out.bias_typo"))
+        }
+    }
+}
