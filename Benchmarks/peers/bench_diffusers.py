@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch (CPU) + diffusers peer benchmark for Phantom.
 
-Measures diffusers' UNet2DModel on the configs of /work/shared/BENCHMARKS.md:
+Measures diffusers' UNet2DModel on the configs of Benchmarks/README.md:
 
   train   one DDPM training step per iteration: t ~ U{0..999}, Gaussian noise,
           DDPMScheduler.add_noise, forward, MSE against the noise, backward,
