@@ -102,7 +102,7 @@ struct SampleCommand: ParsableCommand {
         let depth: BitDepth = (bits ?? info.bitDepth) == 16 ? .sixteen : .eight
         let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass)
         let outFolder = URL(fileURLWithPath: out)
-        let side = config.sampleSize, perImage = side * side
+        let side = config.sampleSize
 
         let started = Date()
         var images: [[Float]] = []
