@@ -83,7 +83,7 @@ final class ResnetBlock: Module {
         for i in 0..<dTime.count { accumulated.data[i] += dTime.data[i] }
         let dx = norm1.backward(activation1.backward(conv1.backward(dh)))
         let dSkip = shortcut?.backward(scaled) ?? scaled
-        for i in 0..<dx.count { dx.data[i] += dSkip.data[i] }
+        accumulate(dSkip, into: dx)
         return dx
     }
 }

@@ -10,7 +10,7 @@ import Synchronization
 public enum Profiler {
     /// What a measured piece of work is.
     public enum Kind: Int, CaseIterable, Sendable {
-        case convolution, groupNorm, attention, linear, elementwise, optimizer, other
+        case convolution, groupNorm, attention, linear, elementwise, optimizer
         public var name: String {
             switch self {
             case .convolution: "conv"
@@ -19,7 +19,6 @@ public enum Profiler {
             case .linear: "linear / 1x1"
             case .elementwise: "element-wise"
             case .optimizer: "optimizer + EMA"
-            case .other: "other"
             }
         }
     }

@@ -79,7 +79,8 @@ public final class Trainer {
     /// loss or gradient is not finite).
     public func trainStep() throws(TrainingError) -> StepReport {
         prepareBatch()
-        unet.zeroGradients()
+        // The cached list: zeroGradients() would rebuild every parameter's name each step.
+        for parameter in parameters { parameter.gradient.zero() }
         let output = unet.forward(batch.noisy, timesteps: batch.timesteps.map(Float.init),
                                   classLabels: nullClass == nil ? nil : batch.labels,
                                   dropoutKey: unet.config.dropout > 0
