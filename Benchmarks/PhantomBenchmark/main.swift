@@ -8,7 +8,7 @@ import PhantomTensor
 // of Benchmarks/README.md, one measurement per process (so peak RSS is its own).
 //
 //   phantom-benchmark --config tiny|small|cifar|PATH --mode train|sample [--batch N]
-//                     [--steps N] [--warmup N] [--threads N] [--json]
+//                     [--steps N] [--warmup N] [--threads N] [--no-winograd] [--json]
 //
 // train: random t, Gaussian noise, add_noise, forward, MSE, backward, AdamW (lr 1e-4).
 // sample: one forward and one DDPM step per image per step. FLOPs are the GEMM
@@ -17,12 +17,14 @@ import PhantomTensor
 
 struct Arguments {
     var config = "tiny", mode = "train", batch: Int?, steps = 5, warmup = 2, threads = 2, json = false
+    var winograd = true
 
     init(_ list: [String]) {
         var iterator = list.dropFirst().makeIterator()
         while let flag = iterator.next() {
             switch flag {
             case "--json": json = true
+            case "--no-winograd": winograd = false
             case "--config": config = iterator.next() ?? config
             case "--mode": mode = iterator.next() ?? mode
             case "--batch": batch = iterator.next().flatMap { Int($0) }
@@ -99,6 +101,7 @@ func peakResidentMiB() -> Double {
 
 let arguments = Arguments(CommandLine.arguments)
 Parallel.configure(threads: arguments.threads)
+Conv2d.choosesWinograd = arguments.winograd
 if arguments.config == "conv" {
     print(convolutionReport(steps: arguments.steps))
     exit(0)

@@ -1,7 +1,9 @@
 import PhantomTensor
+import Synchronization
 
-/// A 2-D convolution over NCHW batches, lowered to GEMM by im2col, one image per piece
-/// of work (see ``Parallel``).
+/// A 2-D convolution over NCHW batches: by Winograd's F(2×2, 3×3) for the U-Net's
+/// 3×3 "same" convolutions between wide layers, otherwise lowered to GEMM by im2col,
+/// one image per piece of work (see ``Parallel``).
 ///
 /// Parameters: `weight` `[out, in, k, k]` and `bias` `[out]`, as in PyTorch.
 public final class Conv2d: Module {
@@ -10,6 +12,36 @@ public final class Conv2d: Module {
     public let weight: Parameter
     public let bias: Parameter
     private let workspace: Workspace
+
+    /// How the convolution is computed.
+    public enum Algorithm: Sendable {
+        /// im2col and one GEMM per image: any kernel, stride and padding.
+        case im2col
+        /// Winograd F(2×2, 3×3) (``WinogradConvolution``): 3×3, stride 1, padding 1 only.
+        case winograd
+    }
+
+    /// The algorithm in use: Winograd where it applies and both channel counts are at
+    /// least ``winogradMinimumChannels`` (thinner GEMMs gain nothing from it), else im2col.
+    public var algorithm: Algorithm {
+        didSet { precondition(algorithm == .im2col || supportsWinograd, "Winograd needs a 3×3, stride-1, padding-1 conv") }
+    }
+
+    /// The fewest input and output channels for which Winograd is chosen by default.
+    public static let winogradMinimumChannels = 8
+
+    private static let winogradByDefault = Atomic<Bool>(true)
+    /// Whether convolutions made from now on choose Winograd where it applies (the
+    /// default); off, every convolution uses im2col, for comparisons and benchmarks.
+    public static var choosesWinograd: Bool {
+        get { winogradByDefault.load(ordering: .relaxed) }
+        set { winogradByDefault.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Whether the shape is one ``Algorithm/winograd`` computes.
+    public var supportsWinograd: Bool {
+        kernel == 3 && stride == 1 && [padTop, padLeft, padBottom, padRight].allSatisfy { $0 == 1 }
+    }
 
     private var input: Tensor?
     private var output: Tensor?
@@ -43,6 +75,10 @@ public final class Conv2d: Module {
         (padTop, padLeft, padBottom, padRight) = pad
         weight = Parameter(shape: weightShape)
         bias = Parameter(shape: [outChannels])
+        algorithm = .im2col
+        if Self.choosesWinograd && supportsWinograd && min(inChannels, outChannels) >= Self.winogradMinimumChannels {
+            algorithm = .winograd
+        }
     }
 
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
@@ -62,6 +98,11 @@ public final class Conv2d: Module {
         let y = Tensor.reusing(output, shape: [batch, outChannels, shape.outHeight, shape.outWidth])
         output = y
         input = x
+        if algorithm == .winograd {
+            winograd(batch: batch, height: shape.height, width: shape.width)
+                .forward(x.data, weights: weight.value.data, bias: bias.value.data, into: y.data)
+            return y
+        }
         let pixels = shape.columnCount, rows = shape.columnRows
         let scratch = workspace.perWorker(slots: 1, counts: [shape.isPointwise ? 0 : rows * pixels])
         let w = weight.value.data, b = bias.value.data
@@ -89,6 +130,12 @@ public final class Conv2d: Module {
         let shape = geometry(height: x.shape[2], width: x.shape[3])
         let dx = Tensor.reusing(inputGradient, shape: x.shape)
         inputGradient = dx
+        if algorithm == .winograd {
+            winograd(batch: batch, height: shape.height, width: shape.width)
+                .backward(x.data, dy.data, weights: weight.value.data, weightGradient: weight.gradient.data,
+                          biasGradient: bias.gradient.data, dx: dx.data)
+            return dx
+        }
         let pixels = shape.columnCount, rows = shape.columnRows
         let weightCount = outChannels * rows, slotStride = weightCount + outChannels
         let slots = workspace.shared(slot: Workspace.imageGradientSlot, count: batch * slotStride)
@@ -147,6 +194,11 @@ public final class Conv2d: Module {
         accumulateImageGradients(slots + weightCount, stride: slotStride, images: batch,
                                  count: outChannels, into: bias.gradient.data)
         return dx
+    }
+
+    private func winograd(batch: Int, height: Int, width: Int) -> WinogradConvolution {
+        WinogradConvolution(inChannels: inChannels, outChannels: outChannels, batch: batch, height: height,
+                            width: width, workspace: workspace)
     }
 
     /// `W'[in, (out, ky, kx)] = W[out, in, k−1−ky, k−1−kx]`, the kernel of the

@@ -4,7 +4,8 @@ import CBLAS
 /// on one thread (see ``Parallel`` for who owns the cores).
 ///
 /// `op(A)` is `m×k` and `op(B)` is `k×n`; `lda`, `ldb`, `ldc` are the row strides
-/// of the matrices as stored (before transposition).
+/// of the matrices as stored (before transposition). `countsFlops: false` leaves the
+/// product out of ``Profiler/gemmFlops``, for algorithms that count their nominal FLOPs.
 @inline(__always)
 public func gemm(
     transposeA: Bool = false, transposeB: Bool = false,
@@ -13,10 +14,11 @@ public func gemm(
     a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0,
-    c: UnsafeMutablePointer<Float>, ldc: Int
+    c: UnsafeMutablePointer<Float>, ldc: Int,
+    countsFlops: Bool = true
 ) {
     if m == 0 || n == 0 { return }
-    Profiler.countGemm(m: m, n: n, k: k)
+    if countsFlops { Profiler.countFlops(2 * m * n * k) }
     if k == 0 {
         // BLAS leaves C untouched for k = 0 only when beta = 1; make it explicit.
         for row in 0..<m {

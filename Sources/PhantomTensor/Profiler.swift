@@ -38,11 +38,12 @@ public enum Profiler {
     /// counted while profiling is on.
     public static var gemmFlops: Int { flops.load(ordering: .relaxed) }
 
-    /// Adds a GEMM's operations to ``gemmFlops`` when profiling is on.
+    /// Adds `count` operations to ``gemmFlops`` when profiling is on: a GEMM's `2·m·n·k`,
+    /// or what a fast algorithm (Winograd) stands for in direct-GEMM operations.
     @inline(__always)
-    static func countGemm(m: Int, n: Int, k: Int) {
+    public static func countFlops(_ count: Int) {
         guard enabled.load(ordering: .relaxed) else { return }
-        flops.add(2 * m * n * k, ordering: .relaxed)
+        flops.add(count, ordering: .relaxed)
     }
 
     /// Seconds spent in each kind since the last reset.

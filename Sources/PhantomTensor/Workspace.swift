@@ -66,4 +66,10 @@ extension Workspace {
     public static let imageGradientSlot = 0
     /// The shared slot that holds a convolution's flipped kernel during its backward pass.
     public static let flippedKernelSlot = 1
+    /// Shared slots of Winograd convolutions: transformed kernels, their gradients,
+    /// transformed inputs and the products of the transformed tiles.
+    public static let winogradKernelSlot = 2
+    public static let winogradKernelGradientSlot = 3
+    public static let winogradInputSlot = 4
+    public static let winogradProductSlot = 5
 }
