@@ -7,8 +7,8 @@ import PhantomTensor
 // phantom-benchmark: train-step and sampling throughput of the U-Net configurations
 // of Benchmarks/README.md, one measurement per process (so peak RSS is its own).
 //
-//   phantom-benchmark --config tiny|small|cifar|PATH --mode train|sample [--batch N]
-//                     [--steps N] [--warmup N] [--threads N] [--no-winograd] [--json]
+//   phantom-benchmark --config tiny|small|cifar|conv|shapes|sgemm|PATH --mode train|sample [--batch N]
+//                     [--steps N] [--warmup N] [--threads N] [--conv automatic|im2col|winograd] [--json]
 //
 // train: random t, Gaussian noise, add_noise, forward, MSE, backward, AdamW (lr 1e-4).
 // sample: one forward and one DDPM step per image per step. FLOPs are the GEMM
@@ -17,14 +17,20 @@ import PhantomTensor
 
 struct Arguments {
     var config = "tiny", mode = "train", batch: Int?, steps = 5, warmup = 2, threads = 2, json = false
-    var winograd = true
+    var convolution = Conv2d.Algorithm.automatic
 
     init(_ list: [String]) {
         var iterator = list.dropFirst().makeIterator()
         while let flag = iterator.next() {
             switch flag {
             case "--json": json = true
-            case "--no-winograd": winograd = false
+            case "--conv":
+                switch iterator.next() {
+                case "automatic": convolution = .automatic
+                case "im2col": convolution = .im2col
+                case "winograd": convolution = .winograd
+                default: fail("--conv takes automatic, im2col or winograd")
+                }
             case "--config": config = iterator.next() ?? config
             case "--mode": mode = iterator.next() ?? mode
             case "--batch": batch = iterator.next().flatMap { Int($0) }
@@ -101,7 +107,10 @@ func peakResidentMiB() -> Double {
 
 let arguments = Arguments(CommandLine.arguments)
 Parallel.configure(threads: arguments.threads)
-Conv2d.choosesWinograd = arguments.winograd
+if arguments.config == "shapes" {
+    print(convolutionShapesReport())
+    exit(0)
+}
 if arguments.config == "conv" {
     print(convolutionReport(steps: arguments.steps))
     exit(0)
@@ -118,6 +127,7 @@ if let preset = UNetConfig.preset(arguments.config) {
 }
 let batch = arguments.batch ?? (arguments.mode == "train" ? 8 : 16)
 let unet = UNet2D(config: config)
+unet.setConvolutionAlgorithm(arguments.convolution)
 unet.initializeParameters(seed: 1)
 let size = config.sampleSize
 let shape = [batch, config.inChannels, size, size]

@@ -36,6 +36,11 @@ final class DownBlock: Module {
         downsampler?.visitParameters(prefix: join(prefix, "downsamplers.0.conv"), visit)
     }
 
+    func visitConvolutions(_ visit: (Conv2d) -> Void) {
+        for resnet in resnets { resnet.visitConvolutions(visit) }
+        downsampler.map(visit)
+    }
+
     /// Number of skip connections this block emits.
     var outputCount: Int { resnets.count + (downsampler == nil ? 0 : 1) }
 

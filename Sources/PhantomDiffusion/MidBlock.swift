@@ -21,6 +21,11 @@ final class MidBlock: Module {
         second.visitParameters(prefix: join(prefix, "resnets.1"), visit)
     }
 
+    func visitConvolutions(_ visit: (Conv2d) -> Void) {
+        first.visitConvolutions(visit)
+        second.visitConvolutions(visit)
+    }
+
     func forward(_ x: Tensor, time: Tensor, dropoutKey: DropoutKey?) -> Tensor {
         var h = first.forward(x, time: time, dropoutKey: dropoutKey)
         if let attention { h = attention.forward(h) }

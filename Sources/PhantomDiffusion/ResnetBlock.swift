@@ -43,6 +43,12 @@ final class ResnetBlock: Module {
         shortcut?.visitParameters(prefix: join(prefix, "conv_shortcut"), visit)
     }
 
+    func visitConvolutions(_ visit: (Conv2d) -> Void) {
+        visit(conv1)
+        visit(conv2)
+        shortcut.map(visit)
+    }
+
     /// `x` `[B, in, H, W]` and `time` = `silu(temb)` `[B, T]` → `[B, out, H, W]`.
     func forward(_ x: Tensor, time: Tensor, dropoutKey: DropoutKey?) -> Tensor {
         let h = conv1.forward(activation1.forward(norm1.forward(x)))

@@ -94,6 +94,16 @@ public final class UNet2D: Module {
         convOut.visitParameters(prefix: join(prefix, "conv_out"), visit)
     }
 
+    /// Sets how every convolution that supports `algorithm` computes (the default is
+    /// ``Conv2d/Algorithm/automatic``); for comparisons, benchmarks and tests.
+    public func setConvolutionAlgorithm(_ algorithm: Conv2d.Algorithm) {
+        var convolutions = [convIn, convOut]
+        for block in downBlocks { block.visitConvolutions { convolutions.append($0) } }
+        midBlock?.visitConvolutions { convolutions.append($0) }
+        for block in upBlocks { block.visitConvolutions { convolutions.append($0) } }
+        for conv in convolutions where algorithm != .winograd || conv.supportsWinograd { conv.algorithm = algorithm }
+    }
+
     /// Predicts the model output for `sample` `[B, in, H, W]` at `timesteps` (one per
     /// image). `classLabels` is required exactly when the model is class-conditional.
     /// `dropoutKey` turns dropout on (training); nil means evaluation.

@@ -39,6 +39,11 @@ final class UpBlock: Module {
         upsampler?.visitParameters(prefix: join(prefix, "upsamplers.0.conv"), visit)
     }
 
+    func visitConvolutions(_ visit: (Conv2d) -> Void) {
+        for resnet in resnets { resnet.visitConvolutions(visit) }
+        upsampler.map(visit)
+    }
+
     /// `skips[j]` is concatenated before resnet `j`.
     func forward(_ x: Tensor, skips: [Tensor], time: Tensor, dropoutKey: DropoutKey?) -> Tensor {
         var h = x

@@ -1,9 +1,8 @@
 import PhantomTensor
-import Synchronization
 
-/// A 2-D convolution over NCHW batches: by Winograd's F(2×2, 3×3) for the U-Net's
-/// 3×3 "same" convolutions between wide layers, otherwise lowered to GEMM by im2col,
-/// one image per piece of work (see ``Parallel``).
+/// A 2-D convolution over NCHW batches: by Winograd's F(2×2, 3×3) for 3×3 "same"
+/// convolutions between wide layers, otherwise lowered to GEMM by im2col, one image
+/// per piece of work (see ``Parallel``).
 ///
 /// Parameters: `weight` `[out, in, k, k]` and `bias` `[out]`, as in PyTorch.
 public final class Conv2d: Module {
@@ -15,27 +14,37 @@ public final class Conv2d: Module {
 
     /// How the convolution is computed.
     public enum Algorithm: Sendable {
+        /// Winograd where it applies and pays (see ``prefersWinograd(batch:height:width:)``), else im2col.
+        case automatic
         /// im2col and one GEMM per image: any kernel, stride and padding.
         case im2col
         /// Winograd F(2×2, 3×3) (``WinogradConvolution``): 3×3, stride 1, padding 1 only.
         case winograd
     }
 
-    /// The algorithm in use: Winograd where it applies and both channel counts are at
-    /// least ``winogradMinimumChannels`` (thinner GEMMs gain nothing from it), else im2col.
-    public var algorithm: Algorithm {
-        didSet { precondition(algorithm == .im2col || supportsWinograd, "Winograd needs a 3×3, stride-1, padding-1 conv") }
+    /// The algorithm in use; forward and backward each choose for their batch shape.
+    public var algorithm: Algorithm = .automatic {
+        didSet { precondition(algorithm != .winograd || supportsWinograd, "Winograd needs a 3×3, stride-1, padding-1 conv") }
     }
 
-    /// The fewest input and output channels for which Winograd is chosen by default.
-    public static let winogradMinimumChannels = 8
-
-    private static let winogradByDefault = Atomic<Bool>(true)
-    /// Whether convolutions made from now on choose Winograd where it applies (the
-    /// default); off, every convolution uses im2col, for comparisons and benchmarks.
-    public static var choosesWinograd: Bool {
-        get { winogradByDefault.load(ordering: .relaxed) }
-        set { winogradByDefault.store(newValue, ordering: .relaxed) }
+    /// Whether ``Algorithm/automatic`` picks Winograd for `height × width` images, in the
+    /// forward or the backward pass. Measured per layer shape on 2 cores (`phantom-benchmark
+    /// --config shapes`): the forward products have `K` = input channels and lose to
+    /// im2col below 64; the backward ones pay from 64 channels, or from 32 on images of
+    /// 64×64 and more; and with fewer tiles per image than half the channels, the
+    /// transformed kernels (16 per channel pair) cost more than they save. The choice
+    /// does not depend on the batch size, so an image's result does not either.
+    public func prefersWinograd(height: Int, width: Int, backward: Bool) -> Bool {
+        switch algorithm {
+        case .im2col: return false
+        case .winograd: return true
+        case .automatic:
+            let tiles = ((height + 1) / 2) * ((width + 1) / 2)
+            guard supportsWinograd && 2 * tiles >= max(inChannels, outChannels) else { return false }
+            if !backward { return inChannels >= 64 }
+            let narrowest = min(inChannels, outChannels)
+            return narrowest >= 64 || (narrowest >= 32 && tiles >= 1024)
+        }
     }
 
     /// Whether the shape is one ``Algorithm/winograd`` computes.
@@ -75,10 +84,6 @@ public final class Conv2d: Module {
         (padTop, padLeft, padBottom, padRight) = pad
         weight = Parameter(shape: weightShape)
         bias = Parameter(shape: [outChannels])
-        algorithm = .im2col
-        if Self.choosesWinograd && supportsWinograd && min(inChannels, outChannels) >= Self.winogradMinimumChannels {
-            algorithm = .winograd
-        }
     }
 
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {
@@ -98,7 +103,7 @@ public final class Conv2d: Module {
         let y = Tensor.reusing(output, shape: [batch, outChannels, shape.outHeight, shape.outWidth])
         output = y
         input = x
-        if algorithm == .winograd {
+        if prefersWinograd(height: shape.height, width: shape.width, backward: false) {
             winograd(batch: batch, height: shape.height, width: shape.width)
                 .forward(x.data, weights: weight.value.data, bias: bias.value.data, into: y.data)
             return y
@@ -130,7 +135,7 @@ public final class Conv2d: Module {
         let shape = geometry(height: x.shape[2], width: x.shape[3])
         let dx = Tensor.reusing(inputGradient, shape: x.shape)
         inputGradient = dx
-        if algorithm == .winograd {
+        if prefersWinograd(height: shape.height, width: shape.width, backward: true) {
             winograd(batch: batch, height: shape.height, width: shape.width)
                 .backward(x.data, dy.data, weights: weight.value.data, weightGradient: weight.gradient.data,
                           biasGradient: bias.gradient.data, dx: dx.data)

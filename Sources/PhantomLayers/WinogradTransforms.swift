@@ -26,54 +26,52 @@ enum WinogradTransforms {
     static func transformKernels(_ weights: UnsafePointer<Float>, pairs: Int, range: Range<Int>,
                                  into u: UnsafeMutablePointer<Float>) {
         for pair in range {
-            let g = weights + pair * 9
-            for row in 0..<4 {   // row `row` of G g, then times Gᵀ
-                let (h0, h1, h2) = (gRow(g, row, 0), gRow(g, row, 1), gRow(g, row, 2))
-                u[(row * 4 + 0) * pairs + pair] = h0
-                u[(row * 4 + 1) * pairs + pair] = 0.5 * (h0 + h1 + h2)
-                u[(row * 4 + 2) * pairs + pair] = 0.5 * (h0 - h1 + h2)
-                u[(row * 4 + 3) * pairs + pair] = h2
-            }
+            let g = weights + pair * 9, target = u + pair
+            // G g has rows g₀, ½(g₀+g₁+g₂), ½(g₀−g₁+g₂), g₂ (gᵢ: row i of g); each times Gᵀ.
+            kernelRow(g[0], g[1], g[2], into: target, pairs)
+            kernelRow(0.5 * (g[0] + g[3] + g[6]), 0.5 * (g[1] + g[4] + g[7]), 0.5 * (g[2] + g[5] + g[8]),
+                      into: target + 4 * pairs, pairs)
+            kernelRow(0.5 * (g[0] - g[3] + g[6]), 0.5 * (g[1] - g[4] + g[7]), 0.5 * (g[2] - g[5] + g[8]),
+                      into: target + 8 * pairs, pairs)
+            kernelRow(g[6], g[7], g[8], into: target + 12 * pairs, pairs)
         }
     }
 
-    /// Element `(row, column)` of `G g` for the 3×3 kernel `g`.
+    /// One row `(h₀, h₁, h₂)` of `G g` times `Gᵀ`: four positions, `stride` apart.
     @inline(__always)
-    private static func gRow(_ g: UnsafePointer<Float>, _ row: Int, _ column: Int) -> Float {
-        let (g0, g1, g2) = (g[column], g[3 + column], g[6 + column])
-        switch row {
-        case 0: return g0
-        case 1: return 0.5 * (g0 + g1 + g2)
-        case 2: return 0.5 * (g0 - g1 + g2)
-        default: return g2
-        }
+    private static func kernelRow(_ h0: Float, _ h1: Float, _ h2: Float,
+                                  into target: UnsafeMutablePointer<Float>, _ stride: Int) {
+        target[0] = h0
+        target[stride] = 0.5 * (h0 + h1 + h2)
+        target[2 * stride] = 0.5 * (h0 - h1 + h2)
+        target[3 * stride] = h2
     }
 
     /// Adds `Gᵀ dU G` (the adjoint of ``transformKernels``) for the kernels numbered
     /// `range` (of `pairs`) of `du` `[16][out][in]` to `gradient` `[out][in][3][3]`.
     static func addKernelGradients(_ du: UnsafePointer<Float>, pairs: Int, range: Range<Int>,
                                    into gradient: UnsafeMutablePointer<Float>) {
+        @inline(__always) func at(_ row: Int, _ column: Int, _ pair: Int) -> Float { du[(row * 4 + column) * pairs + pair] }
         for pair in range {
-            let g = gradient + pair * 9
-            for row in 0..<3 {   // row `row` of Gᵀ dU, then times G
-                let (v0, v1, v2, v3) = (gtRow(du + pair, pairs, row, 0), gtRow(du + pair, pairs, row, 1),
-                                        gtRow(du + pair, pairs, row, 2), gtRow(du + pair, pairs, row, 3))
-                g[row * 3] += v0 + 0.5 * (v1 + v2)
-                g[row * 3 + 1] += 0.5 * (v1 - v2)
-                g[row * 3 + 2] += 0.5 * (v1 + v2) + v3
+            // Gᵀ dU has rows d₀ + ½(d₁+d₂), ½(d₁−d₂), ½(d₁+d₂) + d₃ (dᵢ: row i of dU).
+            var h = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0),
+                     Float(0), Float(0), Float(0), Float(0), Float(0), Float(0))
+            withUnsafeMutableBytes(of: &h) { raw in
+                let rows = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+                for column in 0..<4 {
+                    let half = 0.5 * (at(1, column, pair) + at(2, column, pair))
+                    rows[column] = at(0, column, pair) + half
+                    rows[4 + column] = 0.5 * (at(1, column, pair) - at(2, column, pair))
+                    rows[8 + column] = half + at(3, column, pair)
+                }
+                let g = gradient + pair * 9
+                for row in 0..<3 {   // (Gᵀ dU) G
+                    let v = rows + row * 4, half = 0.5 * (v[1] + v[2])
+                    g[row * 3] += v[0] + half
+                    g[row * 3 + 1] += 0.5 * (v[1] - v[2])
+                    g[row * 3 + 2] += half + v[3]
+                }
             }
-        }
-    }
-
-    /// Element `(row, column)` of `Gᵀ dU` for the 4×4 `dU` whose element ξ is at `du[ξ·stride]`.
-    @inline(__always)
-    private static func gtRow(_ du: UnsafePointer<Float>, _ stride: Int, _ row: Int, _ column: Int) -> Float {
-        let u0 = du[column * stride], u1 = du[(4 + column) * stride]
-        let u2 = du[(8 + column) * stride], u3 = du[(12 + column) * stride]
-        switch row {
-        case 0: return u0 + 0.5 * (u1 + u2)
-        case 1: return 0.5 * (u1 - u2)
-        default: return 0.5 * (u1 + u2) + u3
         }
     }
 

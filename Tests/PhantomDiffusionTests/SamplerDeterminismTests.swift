@@ -1,11 +1,12 @@
 import PhantomDiffusion
+import PhantomLayers
 import PhantomTensor
 import Testing
 
 /// An image depends on its seed and index only: not on the thread count, the batch
 /// size, or which other images are drawn with it.
 @Suite(.serialized) struct SamplerDeterminismTests {
-    static func model() -> UNet2D {
+    static func model(convolution: Conv2d.Algorithm) -> UNet2D {
         var config = UNetConfig(sampleSize: 8, inChannels: 1, outChannels: 1,
                                 downBlockTypes: [.plain, .attention], upBlockTypes: [.attention, .plain],
                                 blockOutChannels: [4, 8], layersPerBlock: 1)
@@ -14,13 +15,15 @@ import Testing
         config.numClassEmbeds = 3
         let unet = UNet2D(config: config)
         unet.initializeParameters(seed: 3)
+        unet.setConvolutionAlgorithm(convolution)
         return unet
     }
 
-    func draw(indices: [Int], labels: [Int], threads: Int, kind: SchedulerConfig.Kind, guidance: Float) throws -> [[Float]] {
+    func draw(indices: [Int], labels: [Int], threads: Int, kind: SchedulerConfig.Kind, guidance: Float,
+              convolution: Conv2d.Algorithm = .automatic) throws -> [[Float]] {
         Parallel.configure(threads: threads)
         defer { Parallel.configure(threads: nil) }
-        let sampler = Sampler(unet: Self.model(), scheduler: SchedulerConfig(kind: kind).makeScheduler(eta: 0.5),
+        let sampler = Sampler(unet: Self.model(convolution: convolution), scheduler: SchedulerConfig(kind: kind).makeScheduler(eta: 0.5),
                               nullClass: 2)
         let images = try sampler.sample(indices: indices, labels: labels, seed: 11, steps: 6, guidanceScale: guidance)
         let perImage = images.count / indices.count
@@ -38,5 +41,15 @@ import Testing
         #expect(pair[0] == all[3] && pair[1] == all[1])
         #expect(all[0] != all[2])  // different indices, different noise
         #expect(all.allSatisfy { image in image.allSatisfy { $0 >= -1 && $0 <= 1 } })
+    }
+
+    /// Winograd's products take the tiles of a whole group of images as columns; an
+    /// image's result must still not depend on the batch it is drawn in.
+    @Test func winogradImagesDoNotDependOnTheBatch() throws {
+        let all = try draw(indices: [0, 1, 2, 3, 4], labels: [0, 1, 0, 1, 2], threads: 2, kind: .ddim, guidance: 2,
+                           convolution: .winograd)
+        #expect(try draw(indices: [2], labels: [0], threads: 1, kind: .ddim, guidance: 2, convolution: .winograd)[0] == all[2])
+        let pair = try draw(indices: [4, 1], labels: [2, 1], threads: 2, kind: .ddim, guidance: 2, convolution: .winograd)
+        #expect(pair[0] == all[4] && pair[1] == all[1])
     }
 }

@@ -22,11 +22,14 @@ import Testing
         return zip(actual, expected).map { abs($0 - $1) }.max()! / max(scale, 1e-3)
     }
 
-    @Test(arguments: names)
-    func forwardAndBackwardMatchDiffusers(name: String) throws {
+    /// Each fixture with the default choice of convolution algorithm, and with Winograd
+    /// forced wherever it applies (the fixtures' channels are too few for it by default).
+    @Test(arguments: names, [Conv2d.Algorithm.automatic, .winograd])
+    func forwardAndBackwardMatchDiffusers(name: String, convolution: Conv2d.Algorithm) throws {
         let folder = Fixtures.url("unet/\(name)")
         let config = try UNetConfig(contentsOf: folder.appendingPathComponent("config.json"))
         let unet = UNet2D(config: config)
+        unet.setConvolutionAlgorithm(convolution)
         try unet.loadWeights(from: SafetensorsFile(contentsOf: folder.appendingPathComponent("diffusion_pytorch_model.safetensors")))
         let io = try SafetensorsFile(contentsOf: folder.appendingPathComponent("io.safetensors"))
         let sample = try Self.tensor(io, "sample")

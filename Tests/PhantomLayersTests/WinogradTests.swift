@@ -12,13 +12,21 @@ import Testing
         return conv
     }
 
-    @Test func isChosenForWideSameConvolutionsOnly() {
-        #expect(Conv2d(inChannels: 8, outChannels: 32, kernel: 3, padding: 1).algorithm == .winograd)
-        #expect(Conv2d(inChannels: 4, outChannels: 32, kernel: 3, padding: 1).algorithm == .im2col)
-        #expect(Conv2d(inChannels: 1, outChannels: 32, kernel: 3, padding: 1).algorithm == .im2col)
-        #expect(Conv2d(inChannels: 32, outChannels: 1, kernel: 3, padding: 1).algorithm == .im2col)
-        #expect(Conv2d(inChannels: 32, outChannels: 32, kernel: 3, stride: 2, padding: 1).algorithm == .im2col)
-        #expect(Conv2d(inChannels: 32, outChannels: 32, kernel: 1).algorithm == .im2col)
+    @Test func automaticChoiceFollowsShape() {
+        func choice(_ inC: Int, _ outC: Int, stride: Int = 1, size: Int) -> (Bool, Bool) {
+            let conv = Conv2d(inChannels: inC, outChannels: outC, kernel: 3, stride: stride, padding: 1)
+            return (conv.prefersWinograd(height: size, width: size, backward: false),
+                    conv.prefersWinograd(height: size, width: size, backward: true))
+        }
+        #expect(choice(64, 64, size: 64) == (true, true))
+        #expect(choice(32, 32, size: 32) == (false, false))    // forward K = 32 channels
+        #expect(choice(32, 32, size: 64) == (false, true))
+        #expect(choice(16, 16, size: 32) == (false, false))
+        #expect(choice(256, 256, size: 8) == (false, false))  // 16 tiles per image for 256 channels
+        #expect(choice(64, 64, stride: 2, size: 64) == (false, false))
+        let forced = Conv2d(inChannels: 1, outChannels: 4, kernel: 3, padding: 1)
+        forced.algorithm = .winograd
+        #expect(forced.prefersWinograd(height: 4, width: 4, backward: false))
     }
 
     /// Even and odd sizes (partial tiles on the right and bottom), one and several images.
