@@ -6,8 +6,8 @@ import PhantomTensor
 /// H·W tokens, `heads` heads of `channels/heads` channels each,
 /// `softmax(QKᵀ/√d)V`, `to_out.0`, then `(out + x) / rescale`.
 ///
-/// The softmax weights of every (image, head) are kept from forward for backward:
-/// `B·heads·(HW)²` floats.
+/// Each (image, head) runs as one ``AttentionKernel``: the softmax weights are never
+/// stored, only two numbers per query token, and backward recomputes them.
 public final class SelfAttention: Module {
     public let channels: Int, heads: Int
     public let rescale: Float
@@ -15,7 +15,7 @@ public final class SelfAttention: Module {
     public let query: ChannelLinear, key: ChannelLinear, value: ChannelLinear, output: ChannelLinear
     private let workspace: Workspace
 
-    private var probabilities: Tensor?
+    private var statistics: Tensor?
     private var attended: Tensor?
     private var result: Tensor?
     private var scaledGradient: Tensor?
@@ -56,27 +56,24 @@ public final class SelfAttention: Module {
         queries = q
         keys = k
         values = v
-        let p = Tensor.reusing(probabilities, shape: [batch, heads, tokens, tokens])
-        probabilities = p
+        let stats = Tensor.reusing(statistics, shape: [batch, heads, tokens, 2])
+        statistics = stats
         let o = Tensor.reusing(attended, shape: x.shape)
         attended = o
-        let d = headDimension, scale = 1 / Float(d).squareRoot()
-        let qData = q.data, kData = k.data, vData = v.data, pData = p.data, oData = o.data
+        let d = headDimension
+        let kernel = AttentionKernel(tokens: tokens, depth: d, scale: 1 / Float(d).squareRoot())
+        let scratch = workspace.perWorker(slots: 1, counts: [kernel.scratchCount])
+        let qData = q.data, kData = k.data, vData = v.data, sData = stats.data, oData = o.data
         let channelCount = channels, headCount = heads
         Profiler.measure(.attention) {
-            Parallel.forEach(batch * heads) { piece, _ in
+            Parallel.forEach(batch * heads) { piece, worker in
                 let image = piece / headCount, head = piece % headCount
                 let offset = (image * channelCount + head * d) * tokens
-                let weights = pData + piece * tokens * tokens
-                // S = scale · Qᵀ K, one row per query token.
-                gemm(transposeA: true, m: tokens, n: tokens, k: d, alpha: scale, a: qData + offset, lda: tokens,
-                     b: kData + offset, ldb: tokens, c: weights, ldc: tokens)
-                Self.softmaxRows(weights, rows: tokens, columns: tokens)
-                // O = V Pᵀ  ([d, tokens]).
-                gemm(transposeB: true, m: d, n: tokens, k: tokens, a: vData + offset, lda: tokens,
-                     b: weights, ldb: tokens, c: oData + offset, ldc: tokens)
+                kernel.forward(q: qData + offset, k: kData + offset, v: vData + offset, o: oData + offset,
+                               statistics: sData + piece * tokens * 2, scratch: scratch[worker, 0])
             }
         }
+        Profiler.countFlops(4 * batch * heads * tokens * tokens * d)   // QKᵀ and PV as products
         let projected = output.forward(o)
         let y = Tensor.reusing(result, shape: x.shape)
         result = y
@@ -87,7 +84,7 @@ public final class SelfAttention: Module {
 
     /// Accumulates every parameter gradient and returns `dL/dx`.
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let q = queries, let k = keys, let v = values, let p = probabilities else {
+        guard let q = queries, let k = keys, let v = values, let stats = statistics else {
             preconditionFailure("SelfAttention.backward before forward")
         }
         let batch = dy.shape[0], tokens = dy.count / (batch * channels)
@@ -102,36 +99,25 @@ public final class SelfAttention: Module {
         queryGradient = dq
         keyGradient = dk
         valueGradient = dv
-        let d = headDimension, scale = 1 / Float(d).squareRoot()
-        let scratch = workspace.perWorker(slots: 1, counts: [tokens * tokens])
-        let qData = q.data, kData = k.data, vData = v.data, pData = p.data, doData = dAttended.data
+        let d = headDimension
+        let kernel = AttentionKernel(tokens: tokens, depth: d, scale: 1 / Float(d).squareRoot())
+        let scratch = workspace.perWorker(slots: 1, counts: [kernel.scratchCount])
+        let qData = q.data, kData = k.data, vData = v.data, sData = stats.data, doData = dAttended.data
         let dqData = dq.data, dkData = dk.data, dvData = dv.data
         let channelCount = channels, headCount = heads
         Profiler.measure(.attention) {
             Parallel.forEach(batch * heads) { piece, worker in
                 let image = piece / headCount, head = piece % headCount
                 let offset = (image * channelCount + head * d) * tokens
-                let weights = pData + piece * tokens * tokens
-                let dWeights = scratch[worker, 0]
-                // dV = dO · P ;  dP = dOᵀ · V
-                gemm(m: d, n: tokens, k: tokens, a: doData + offset, lda: tokens, b: weights, ldb: tokens,
-                     c: dvData + offset, ldc: tokens)
-                gemm(transposeA: true, m: tokens, n: tokens, k: d, a: doData + offset, lda: tokens,
-                     b: vData + offset, ldb: tokens, c: dWeights, ldc: tokens)
-                // dS = P ⊙ (dP − rowsum(dP ⊙ P))
-                for row in 0..<tokens {
-                    let pRow = weights + row * tokens, gRow = dWeights + row * tokens
-                    var dot: Float = 0
-                    for j in 0..<tokens { dot += pRow[j] * gRow[j] }
-                    for j in 0..<tokens { gRow[j] = pRow[j] * (gRow[j] - dot) }
-                }
-                // dQ = scale · K · dSᵀ ;  dK = scale · Q · dS
-                gemm(transposeB: true, m: d, n: tokens, k: tokens, alpha: scale, a: kData + offset, lda: tokens,
-                     b: dWeights, ldb: tokens, c: dqData + offset, ldc: tokens)
-                gemm(m: d, n: tokens, k: tokens, alpha: scale, a: qData + offset, lda: tokens,
-                     b: dWeights, ldb: tokens, c: dkData + offset, ldc: tokens)
+                (dkData + offset).update(repeating: 0, count: d * tokens)
+                (dvData + offset).update(repeating: 0, count: d * tokens)
+                kernel.backward(q: qData + offset, k: kData + offset, v: vData + offset,
+                                outputGradient: doData + offset, statistics: sData + piece * tokens * 2,
+                                dq: dqData + offset, dk: dkData + offset, dv: dvData + offset,
+                                scratch: scratch[worker, 0])
             }
         }
+        Profiler.countFlops(8 * batch * heads * tokens * tokens * d)   // the four products of backward
         let dNormalized = Tensor.reusing(normalizedGradient, shape: dy.shape)
         normalizedGradient = dNormalized
         dNormalized.copy(from: query.backward(dq))
@@ -142,22 +128,5 @@ public final class SelfAttention: Module {
         let dx = groupNorm.backward(dNormalized)
         for i in 0..<dx.count { dx.data[i] += scaled.data[i] }
         return dx
-    }
-
-    /// Row-wise numerically stable softmax in place.
-    static func softmaxRows(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
-        for row in 0..<rows {
-            let line = matrix + row * columns
-            var largest = -Float.infinity
-            for j in 0..<columns { largest = max(largest, line[j]) }
-            var sum: Float = 0
-            for j in 0..<columns {
-                let e = fastExp(line[j] - largest)
-                line[j] = e
-                sum += e
-            }
-            let inverse = 1 / sum
-            for j in 0..<columns { line[j] *= inverse }
-        }
     }
 }

@@ -1,0 +1,131 @@
+/// Softmax attention of one head over one image, a query row at a time, with every
+/// operand in cache: `O = V · softmax(scale · QᵀK)ᵀ` and its backward pass.
+///
+/// `q`, `k`, `v`, `o` and their gradients are `d × tokens` (a head's channels, tokens
+/// contiguous). The softmax weights are never stored: forward keeps each row's maximum
+/// and reciprocal sum, and backward recomputes the row from them, bit for bit.
+/// Sums over tokens run in 8-wide partial sums, in a fixed order.
+struct AttentionKernel {
+    let tokens: Int, depth: Int
+    let scale: Float
+
+    /// Floats of scratch one call needs.
+    var scratchCount: Int { 2 * tokens }
+
+    /// `o = v · pᵀ` for `p = softmax(scale · qᵀk)`; writes each query's row maximum and
+    /// reciprocal sum to `statistics[2i]`, `statistics[2i + 1]`.
+    func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                 o: UnsafeMutablePointer<Float>, statistics: UnsafeMutablePointer<Float>,
+                 scratch: UnsafeMutablePointer<Float>) {
+        let weights = scratch
+        for query in 0..<tokens {
+            let (largest, inverse) = softmaxRow(query, q: q, k: k, into: weights)
+            statistics[2 * query] = largest
+            statistics[2 * query + 1] = inverse
+            for channel in 0..<depth {
+                o[channel * tokens + query] = dot(weights, v + channel * tokens)
+            }
+        }
+    }
+
+    /// Adds `dL/dk` and `dL/dv` into `dk`, `dv` and writes `dL/dq` to `dq`, given `do_`
+    /// = `dL/do` and the forward's `statistics`.
+    func backward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                  outputGradient: UnsafePointer<Float>, statistics: UnsafePointer<Float>,
+                  dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                  scratch: UnsafeMutablePointer<Float>) {
+        let weights = scratch, gradient = scratch + tokens
+        let count = tokens
+        for query in 0..<tokens {
+            weightsRow(query, q: q, k: k, largest: statistics[2 * query], inverse: statistics[2 * query + 1],
+                       into: weights)
+            // dP_j = Σ_c dO[c, i] V[c, j];  dV[c, j] += P_j dO[c, i]
+            gradient.update(repeating: 0, count: count)
+            for channel in 0..<depth {
+                let g = outputGradient[channel * count + query]
+                let vRow = v + channel * count, dvRow = dv + channel * count
+                for j in 0..<count {
+                    gradient[j] += g * vRow[j]
+                    dvRow[j] += weights[j] * g
+                }
+            }
+            // dS = P ⊙ (dP − Σ_j P_j dP_j), scaled for Q and K.
+            let mean = dot(weights, gradient)
+            for j in 0..<count { gradient[j] = scale * (weights[j] * (gradient[j] - mean)) }
+            // dQ[c, i] = Σ_j dS_j K[c, j];  dK[c, j] += dS_j Q[c, i]
+            for channel in 0..<depth {
+                let kRow = k + channel * count, dkRow = dk + channel * count
+                dq[channel * count + query] = dot(gradient, kRow)
+                let x = q[channel * count + query]
+                for j in 0..<count { dkRow[j] += gradient[j] * x }
+            }
+        }
+    }
+
+    /// Softmax weights of query `query` into `weights`; returns the row maximum and the
+    /// reciprocal of the sum of exponentials.
+    @inline(__always)
+    private func softmaxRow(_ query: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                            into weights: UnsafeMutablePointer<Float>) -> (Float, Float) {
+        scores(query, q: q, k: k, into: weights)
+        var largest = -Float.infinity
+        for j in 0..<tokens { largest = max(largest, weights[j]) }
+        for j in 0..<tokens { weights[j] = fastExp(weights[j] - largest) }
+        let inverse = 1 / sum(weights)
+        for j in 0..<tokens { weights[j] *= inverse }
+        return (largest, inverse)
+    }
+
+    /// The weights of ``softmaxRow`` again, from the statistics it returned.
+    @inline(__always)
+    private func weightsRow(_ query: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                            largest: Float, inverse: Float, into weights: UnsafeMutablePointer<Float>) {
+        scores(query, q: q, k: k, into: weights)
+        for j in 0..<tokens { weights[j] = fastExp(weights[j] - largest) * inverse }
+    }
+
+    /// `scale · Σ_c q[c, i] k[c, j]` for every key token `j`.
+    @inline(__always)
+    private func scores(_ query: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                        into row: UnsafeMutablePointer<Float>) {
+        let count = tokens
+        row.update(repeating: 0, count: count)
+        for channel in 0..<depth {
+            let x = scale * q[channel * count + query], kRow = k + channel * count
+            for j in 0..<count { row[j] += x * kRow[j] }
+        }
+    }
+
+    @inline(__always)
+    private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
+        var partial = SIMD8<Float>()
+        var j = 0
+        while j + 8 <= tokens {
+            partial += UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self)
+            j += 8
+        }
+        var total = partial.sum()
+        while j < tokens {
+            total += a[j] * b[j]
+            j += 1
+        }
+        return total
+    }
+
+    @inline(__always)
+    private func sum(_ a: UnsafePointer<Float>) -> Float {
+        var partial = SIMD8<Float>()
+        var j = 0
+        while j + 8 <= tokens {
+            partial += UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
+            j += 8
+        }
+        var total = partial.sum()
+        while j < tokens {
+            total += a[j]
+            j += 1
+        }
+        return total
+    }
+}
