@@ -2,8 +2,8 @@ import PhantomLayers
 import PhantomTensor
 
 /// The 3×3 "same" convolution shapes of the benchmark configurations (input channels,
-/// output channels, image size, batch), timed with im2col and with Winograd: the
-/// measurements behind ``Conv2d/prefersWinograd(height:width:backward:)``.
+/// output channels, image size, batch), timed with im2col and both Winograd tilings: the
+/// measurements behind the choice of ``Conv2d/Algorithm/automatic``.
 let convolutionShapes: [(inChannels: Int, outChannels: Int, size: Int, batch: Int)] = [
     (32, 32, 32, 8), (64, 64, 16, 8), (64, 64, 8, 8),                     // tiny
     (64, 64, 64, 8), (128, 64, 64, 8), (128, 128, 32, 8), (256, 128, 32, 8),
@@ -14,10 +14,10 @@ let convolutionShapes: [(inChannels: Int, outChannels: Int, size: Int, batch: In
 /// One line per shape: milliseconds and effective GFLOP/s (direct-convolution FLOPs
 /// over time) of the forward and the backward pass, best of five, for each algorithm.
 func convolutionShapesReport() -> String {
-    var lines = ["in -> out @ size, batch: im2col forward / backward | Winograd forward / backward (ms, effective GFLOP/s)"]
+    var lines = ["in -> out @ size, batch: forward / backward in ms (effective GFLOP/s) by im2col, Winograd F(2x2,3x3), F(4x4,3x3)"]
     for shape in convolutionShapes {
         var line = "\(shape.inChannels) -> \(shape.outChannels) @ \(shape.size), b\(shape.batch):"
-        for algorithm in [Conv2d.Algorithm.im2col, .winograd] {
+        for algorithm in [Conv2d.Algorithm.im2col, .winogradF2, .winogradF4] {
             let conv = Conv2d(inChannels: shape.inChannels, outChannels: shape.outChannels, kernel: 3, padding: 1)
             conv.algorithm = algorithm
             RandomStream(seed: 1).fillGaussian(conv.weight.value.data, count: conv.weight.value.count)
@@ -37,7 +37,7 @@ func convolutionShapesReport() -> String {
                 backward = min(backward, now() - start)
             }
             let flops = 2.0 * Double(shape.batch * shape.inChannels * shape.outChannels * 9 * shape.size * shape.size)
-            line += String(format: "  %@ %.2f (%.0f) / %.2f (%.0f)", algorithm == .im2col ? "im2col" : "| Winograd",
+            line += String(format: "  %@ %.2f (%.0f) / %.2f (%.0f)", algorithm == .im2col ? "im2col" : algorithm == .winogradF2 ? "| F2" : "| F4",
                            forward * 1e3, flops / forward / 1e9, backward * 1e3, 2 * flops / backward / 1e9)
         }
         lines.append(line)

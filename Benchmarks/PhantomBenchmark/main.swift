@@ -8,7 +8,7 @@ import PhantomTensor
 // of Benchmarks/README.md, one measurement per process (so peak RSS is its own).
 //
 //   phantom-benchmark --config tiny|small|cifar|conv|shapes|sgemm|PATH --mode train|sample [--batch N]
-//                     [--steps N] [--warmup N] [--threads N] [--conv automatic|im2col|winograd] [--json]
+//                     [--steps N] [--warmup N] [--threads N] [--conv automatic|im2col|winograd2|winograd4] [--json]
 //
 // train: random t, Gaussian noise, add_noise, forward, MSE, backward, AdamW (lr 1e-4).
 // sample: one forward and one DDPM step per image per step. FLOPs are the GEMM
@@ -28,8 +28,9 @@ struct Arguments {
                 switch iterator.next() {
                 case "automatic": convolution = .automatic
                 case "im2col": convolution = .im2col
-                case "winograd": convolution = .winograd
-                default: fail("--conv takes automatic, im2col or winograd")
+                case "winograd2": convolution = .winogradF2
+                case "winograd4": convolution = .winogradF4
+                default: fail("--conv takes automatic, im2col, winograd2 or winograd4")
                 }
             case "--config": config = iterator.next() ?? config
             case "--mode": mode = iterator.next() ?? mode

@@ -101,7 +101,8 @@ public final class UNet2D: Module {
         for block in downBlocks { block.visitConvolutions { convolutions.append($0) } }
         midBlock?.visitConvolutions { convolutions.append($0) }
         for block in upBlocks { block.visitConvolutions { convolutions.append($0) } }
-        for conv in convolutions where algorithm != .winograd || conv.supportsWinograd { conv.algorithm = algorithm }
+        let needsWinograd = algorithm == .winogradF2 || algorithm == .winogradF4
+        for conv in convolutions where !needsWinograd || conv.supportsWinograd { conv.algorithm = algorithm }
     }
 
     /// Predicts the model output for `sample` `[B, in, H, W]` at `timesteps` (one per

@@ -1,6 +1,6 @@
 import PhantomTensor
 
-/// A 2-D convolution over NCHW batches: by Winograd's F(2×2, 3×3) for 3×3 "same"
+/// A 2-D convolution over NCHW batches: by Winograd's F(m×m, 3×3) for 3×3 "same"
 /// convolutions between wide layers, otherwise lowered to GEMM by im2col, one image
 /// per piece of work (see ``Parallel``).
 ///
@@ -14,37 +14,47 @@ public final class Conv2d: Module {
 
     /// How the convolution is computed.
     public enum Algorithm: Sendable {
-        /// Winograd where it applies and pays (see ``prefersWinograd(batch:height:width:)``), else im2col.
+        /// Winograd where it applies and pays (see ``prefersWinograd(height:width:)``), else im2col.
         case automatic
         /// im2col and one GEMM per image: any kernel, stride and padding.
         case im2col
         /// Winograd F(2×2, 3×3) (``WinogradConvolution``): 3×3, stride 1, padding 1 only.
-        case winograd
+        case winogradF2
+        /// Winograd F(4×4, 3×3): fewer products than F(2×2, 3×3), larger tiles.
+        case winogradF4
     }
 
-    /// The algorithm in use; forward and backward each choose for their batch shape.
+    /// The algorithm in use.
     public var algorithm: Algorithm = .automatic {
-        didSet { precondition(algorithm != .winograd || supportsWinograd, "Winograd needs a 3×3, stride-1, padding-1 conv") }
+        didSet {
+            precondition(algorithm == .automatic || algorithm == .im2col || supportsWinograd,
+                         "Winograd needs a 3×3, stride-1, padding-1 conv")
+        }
     }
 
-    /// Whether ``Algorithm/automatic`` picks Winograd for `height × width` images, in the
-    /// forward or the backward pass. Measured per layer shape on 2 cores (`phantom-benchmark
-    /// --config shapes`): the forward products have `K` = input channels and lose to
-    /// im2col below 64; the backward ones pay from 64 channels, or from 32 on images of
-    /// 64×64 and more; and with fewer tiles per image than half the channels, the
-    /// transformed kernels (16 per channel pair) cost more than they save. The choice
-    /// does not depend on the batch size, so an image's result does not either.
-    public func prefersWinograd(height: Int, width: Int, backward: Bool) -> Bool {
+    /// The Winograd algorithm used for `height × width` images, or nil for im2col.
+    /// ``Algorithm/automatic`` follows the per-shape measurements of `phantom-benchmark
+    /// --config shapes` (2 cores, batch 8): F(4×4) is fastest from 32×32 images and 32
+    /// channels; on smaller images F(2×2) pays from 128 channels (its GEMMs have `K` =
+    /// channels and its transformed kernels grow with channels², so narrow layers on small
+    /// images stay with im2col). The choice does not depend on the batch size, so an
+    /// image's result does not either.
+    func winogradTiling(height: Int, width: Int) -> WinogradTiling? {
         switch algorithm {
-        case .im2col: return false
-        case .winograd: return true
+        case .im2col: return nil
+        case .winogradF2: return .f2
+        case .winogradF4: return .f4
         case .automatic:
-            let tiles = ((height + 1) / 2) * ((width + 1) / 2)
-            guard supportsWinograd && 2 * tiles >= max(inChannels, outChannels) else { return false }
-            if !backward { return inChannels >= 64 }
             let narrowest = min(inChannels, outChannels)
-            return narrowest >= 64 || (narrowest >= 32 && tiles >= 1024)
+            guard supportsWinograd && narrowest >= 32 && min(height, width) >= 8 else { return nil }
+            if min(height, width) >= 32 { return .f4 }
+            return narrowest >= 128 ? .f2 : nil
         }
+    }
+
+    /// Whether `height × width` images are convolved by Winograd (see ``Algorithm/automatic``).
+    public func prefersWinograd(height: Int, width: Int) -> Bool {
+        winogradTiling(height: height, width: width) != nil
     }
 
     /// Whether the shape is one ``Algorithm/winograd`` computes.
@@ -103,8 +113,8 @@ public final class Conv2d: Module {
         let y = Tensor.reusing(output, shape: [batch, outChannels, shape.outHeight, shape.outWidth])
         output = y
         input = x
-        if prefersWinograd(height: shape.height, width: shape.width, backward: false) {
-            winograd(batch: batch, height: shape.height, width: shape.width)
+        if let tiling = winogradTiling(height: shape.height, width: shape.width) {
+            winograd(tiling, batch: batch, height: shape.height, width: shape.width)
                 .forward(x.data, weights: weight.value.data, bias: bias.value.data, into: y.data)
             return y
         }
@@ -135,9 +145,9 @@ public final class Conv2d: Module {
         let shape = geometry(height: x.shape[2], width: x.shape[3])
         let dx = Tensor.reusing(inputGradient, shape: x.shape)
         inputGradient = dx
-        if prefersWinograd(height: shape.height, width: shape.width, backward: true) {
-            winograd(batch: batch, height: shape.height, width: shape.width)
-                .backward(x.data, dy.data, weights: weight.value.data, weightGradient: weight.gradient.data,
+        if let tiling = winogradTiling(height: shape.height, width: shape.width) {
+            winograd(tiling, batch: batch, height: shape.height, width: shape.width)
+                .backward(x.data, dy.data, flippedWeights: flippedTransposedWeights(), weightGradient: weight.gradient.data,
                           biasGradient: bias.gradient.data, dx: dx.data)
             return dx
         }
@@ -201,8 +211,8 @@ public final class Conv2d: Module {
         return dx
     }
 
-    private func winograd(batch: Int, height: Int, width: Int) -> WinogradConvolution {
-        WinogradConvolution(inChannels: inChannels, outChannels: outChannels, batch: batch, height: height,
+    private func winograd(_ tiling: WinogradTiling, batch: Int, height: Int, width: Int) -> WinogradConvolution {
+        WinogradConvolution(tiling: tiling, inChannels: inChannels, outChannels: outChannels, batch: batch, height: height,
                             width: width, workspace: workspace)
     }
 

@@ -1,31 +1,32 @@
 import PhantomTensor
 
-/// 3×3, stride-1, one-pixel-padded convolutions of NCHW batches by Winograd's
-/// F(2×2, 3×3) (see ``WinogradTransforms``): 2.25× fewer multiply-adds than im2col + GEMM.
+/// 3×3, stride-1, one-pixel-padded convolutions of NCHW batches by a Winograd
+/// algorithm F(m×m, 3×3) (see ``WinogradTiling``): 2.25× (m = 2) or 4× (m = 4) fewer
+/// multiply-adds than im2col + GEMM.
 ///
-/// Images go in groups; the tiles of a group are the columns of 16 independent GEMMs,
+/// Images go in groups; the tiles of a group are the columns of α² independent GEMMs,
 /// one per transformed position ξ, that the workers share out. Group sizes, the pieces
 /// of every parallel pass and the order of every sum depend only on the shapes, so
-/// results are bit-identical for any worker count. The input gradient uses the same
-/// transformed kernels (see ``flipped``), and the kernel gradient is the
-/// exact adjoint of the forward transforms, summed over all tiles of the batch by GEMM.
+/// results are bit-identical for any worker count. The input gradient is the
+/// convolution of the output gradient with the flipped, transposed kernels, and the
+/// kernel gradient is the exact adjoint of the forward transforms, summed over all
+/// tiles of the batch by GEMM.
 struct WinogradConvolution {
+    let tiling: WinogradTiling
     let inChannels: Int, outChannels: Int
     let batch: Int, height: Int, width: Int
     let workspace: Workspace
 
-    /// Upper bound, in floats, of one transformed buffer (16 positions × channels × columns).
+    /// Upper bound, in floats, of one transformed buffer (α² positions × channels × columns).
     static let bufferBudget = 1 << 22
-    /// Kernels per piece of the parallel kernel transforms.
-    private static let kernelChunk = 2048
 
     private var tilesPerImage: Int {
-        let tiles = WinogradTransforms.tiles(height: height, width: width)
+        let tiles = tiling.tiles(height: height, width: width)
         return tiles.rows * tiles.columns
     }
     private var planeSize: Int { height * width }
     private var imagesPerGroup: Int {
-        max(1, min(batch, Self.bufferBudget / (16 * max(inChannels, outChannels) * tilesPerImage)))
+        max(1, min(batch, Self.bufferBudget / (tiling.positions * max(inChannels, outChannels) * tilesPerImage)))
     }
     private var groups: [Range<Int>] {
         stride(from: 0, to: batch, by: imagesPerGroup).map { $0..<min(batch, $0 + imagesPerGroup) }
@@ -35,15 +36,16 @@ struct WinogradConvolution {
     func forward(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                  into y: UnsafeMutablePointer<Float>) {
         let buffers = prepare()
-        transformKernels(weights, into: buffers.kernels)
-        let tiles = tilesPerImage, plane = planeSize
+        transformKernels(weights, outChannels: outChannels, inChannels: inChannels, into: buffers.kernels,
+                         scratch: buffers.scratch)
+        let tiles = tilesPerImage, plane = planeSize, tiling = tiling
         for group in groups {
             let columns = group.count * tiles
             transformInputs(x, channels: inChannels, group: group, into: buffers.input, columns: columns,
                             scratch: buffers.scratch)
             let (u, v, m) = (buffers.kernels, buffers.input, buffers.product)
             let (inC, outC) = (inChannels, outChannels)
-            Parallel.forEach(16) { xi, _ in
+            Parallel.forEach(tiling.positions) { xi, _ in
                 gemm(m: outC, n: columns, k: inC, a: u + xi * outC * inC, lda: inC,
                      b: v + xi * inC * columns, ldb: columns, c: m + xi * outC * columns, ldc: columns,
                      countsFlops: false)
@@ -52,7 +54,7 @@ struct WinogradConvolution {
             let (h, w) = (height, width)
             Parallel.forEach(group.count * outC) { item, worker in
                 let image = item / outC, channel = item % outC
-                WinogradTransforms.transformOutput(
+                tiling.transformOutput(
                     m + channel * columns + image * tiles, xiStride: outC * columns, bias: bias[channel],
                     into: y + ((first + image) * outC + channel) * plane, height: h, width: w,
                     scratch: scratch[worker, 0])
@@ -62,15 +64,17 @@ struct WinogradConvolution {
     }
 
     /// Adds `dL/dweights` (`[out, in, 3, 3]`) and `dL/dbias` to `weightGradient` and
-    /// `biasGradient`, and writes `dL/dx` to `dx`, given `x` and `dy` `[batch, out, H, W]`.
-    func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+    /// `biasGradient`, and writes `dL/dx` to `dx`, given `x`, `dy` `[batch, out, H, W]` and
+    /// the kernels flipped in both directions and transposed, `[in, out, 3, 3]`.
+    func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, flippedWeights: UnsafePointer<Float>,
                   weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
                   dx: UnsafeMutablePointer<Float>) {
         let buffers = prepare()
-        transformKernels(weights, into: buffers.kernels)
+        transformKernels(flippedWeights, outChannels: inChannels, inChannels: outChannels, into: buffers.kernels,
+                         scratch: buffers.scratch)
         let kernelGradients = workspace.shared(slot: Workspace.winogradKernelGradientSlot,
-                                               count: 16 * outChannels * inChannels)
-        let tiles = tilesPerImage, plane = planeSize, (h, w) = (height, width)
+                                               count: tiling.positions * outChannels * inChannels)
+        let tiles = tilesPerImage, plane = planeSize, (h, w) = (height, width), tiling = tiling
         let (inC, outC) = (inChannels, outChannels)
         let (u, du, v, m, scratch) = (buffers.kernels, kernelGradients, buffers.input, buffers.product, buffers.scratch)
         for (index, group) in groups.enumerated() {
@@ -79,35 +83,35 @@ struct WinogradConvolution {
             transformInputs(x, channels: inC, group: group, into: v, columns: columns, scratch: scratch)
             Parallel.forEach(group.count * outC) { item, worker in
                 let image = item / outC, channel = item % outC
-                WinogradTransforms.transformOutputGradient(
+                tiling.transformOutputGradient(
                     dy + ((first + image) * outC + channel) * plane, height: h, width: w,
                     into: m + channel * columns + image * tiles, xiStride: outC * columns, scratch: scratch[worker, 0])
             }
             let beta: Float = index == 0 ? 0 : 1
-            Parallel.forEach(16) { xi, _ in
+            Parallel.forEach(tiling.positions) { xi, _ in
                 gemm(transposeB: true, m: outC, n: inC, k: columns, a: m + xi * outC * columns, lda: columns,
                      b: v + xi * inC * columns, ldb: columns, beta: beta, c: du + xi * outC * inC, ldc: inC,
                      countsFlops: false)
             }
             // Input gradient: the convolution of dy with the flipped, transposed kernels.
             transformInputs(dy, channels: outC, group: group, into: v, columns: columns, scratch: scratch)
-            Parallel.forEach(16) { xi, _ in
-                gemm(transposeA: true, m: inC, n: columns, k: outC, a: u + Self.flipped(xi) * outC * inC, lda: inC,
+            Parallel.forEach(tiling.positions) { xi, _ in
+                gemm(m: inC, n: columns, k: outC, a: u + xi * inC * outC, lda: outC,
                      b: v + xi * outC * columns, ldb: columns, c: m + xi * inC * columns, ldc: columns,
                      countsFlops: false)
             }
             Parallel.forEach(group.count * inC) { item, worker in
                 let image = item / inC, channel = item % inC
-                WinogradTransforms.transformOutput(
+                tiling.transformOutput(
                     m + channel * columns + image * tiles, xiStride: inC * columns, bias: 0,
                     into: dx + ((first + image) * inC + channel) * plane, height: h, width: w,
                     scratch: scratch[worker, 0])
             }
         }
-        let pairs = outC * inC
-        Parallel.forEach((pairs + Self.kernelChunk - 1) / Self.kernelChunk) { chunk, _ in
-            let range = chunk * Self.kernelChunk..<min(pairs, (chunk + 1) * Self.kernelChunk)
-            WinogradTransforms.addKernelGradients(du, pairs: pairs, range: range, into: weightGradient)
+        let pairs = outC * inC, chunk = WinogradTiling.kernelChunk
+        Parallel.forEach((pairs + chunk - 1) / chunk) { piece, worker in
+            let range = piece * chunk..<min(pairs, (piece + 1) * chunk)
+            tiling.addKernelGradients(du, pairs: pairs, range: range, into: weightGradient, scratch: scratch[worker, 0])
         }
         let images = batch
         Parallel.forEach(outC) { channel, _ in
@@ -123,14 +127,6 @@ struct WinogradConvolution {
         Profiler.countFlops(4 * batch * outChannels * inChannels * 9 * plane)
     }
 
-    /// The position whose transformed kernel is the transform at `xi` of the kernel
-    /// flipped in both directions: `G J = S G` for the 3×3 reversal `J` and the swap
-    /// `S` of positions 0 and 3, so a flip swaps rows 0 ↔ 3 and columns 0 ↔ 3.
-    static func flipped(_ xi: Int) -> Int {
-        func swap(_ index: Int) -> Int { index == 0 ? 3 : index == 3 ? 0 : index }
-        return swap(xi / 4) * 4 + swap(xi % 4)
-    }
-
     private struct Buffers {
         let kernels: UnsafeMutablePointer<Float>, input: UnsafeMutablePointer<Float>
         let product: UnsafeMutablePointer<Float>, scratch: WorkerBuffers
@@ -138,18 +134,21 @@ struct WinogradConvolution {
 
     private func prepare() -> Buffers {
         let columns = imagesPerGroup * tilesPerImage, widest = max(inChannels, outChannels)
+        let positions = tiling.positions
         return Buffers(
-            kernels: workspace.shared(slot: Workspace.winogradKernelSlot, count: 16 * outChannels * inChannels),
-            input: workspace.shared(slot: Workspace.winogradInputSlot, count: 16 * widest * columns),
-            product: workspace.shared(slot: Workspace.winogradProductSlot, count: 16 * widest * columns),
-            scratch: workspace.perWorker(slots: 1, counts: [WinogradTransforms.scratchCount(height: height, width: width)]))
+            kernels: workspace.shared(slot: Workspace.winogradKernelSlot, count: positions * outChannels * inChannels),
+            input: workspace.shared(slot: Workspace.winogradInputSlot, count: positions * widest * columns),
+            product: workspace.shared(slot: Workspace.winogradProductSlot, count: positions * widest * columns),
+            scratch: workspace.perWorker(slots: 1, counts: [tiling.scratchCount(height: height, width: width)]))
     }
 
-    private func transformKernels(_ weights: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
-        let pairs = outChannels * inChannels
-        Parallel.forEach((pairs + Self.kernelChunk - 1) / Self.kernelChunk) { chunk, _ in
-            let range = chunk * Self.kernelChunk..<min(pairs, (chunk + 1) * Self.kernelChunk)
-            WinogradTransforms.transformKernels(weights, pairs: pairs, range: range, into: u)
+    /// The transforms of `weights` `[outChannels][inChannels][3][3]` into `u`.
+    private func transformKernels(_ weights: UnsafePointer<Float>, outChannels: Int, inChannels: Int,
+                                  into u: UnsafeMutablePointer<Float>, scratch: WorkerBuffers) {
+        let pairs = outChannels * inChannels, chunk = WinogradTiling.kernelChunk, tiling = tiling
+        Parallel.forEach((pairs + chunk - 1) / chunk) { piece, worker in
+            let range = piece * chunk..<min(pairs, (piece + 1) * chunk)
+            tiling.transformKernels(weights, pairs: pairs, range: range, into: u, scratch: scratch[worker, 0])
         }
     }
 
@@ -157,9 +156,10 @@ struct WinogradConvolution {
     private func transformInputs(_ source: UnsafePointer<Float>, channels: Int, group: Range<Int>,
                                  into v: UnsafeMutablePointer<Float>, columns: Int, scratch: WorkerBuffers) {
         let tiles = tilesPerImage, plane = planeSize, (h, w) = (height, width), first = group.lowerBound
+        let tiling = tiling
         Parallel.forEach(group.count * channels) { item, worker in
             let image = item / channels, channel = item % channels
-            WinogradTransforms.transformInput(
+            tiling.transformInput(
                 source + ((first + image) * channels + channel) * plane, height: h, width: w,
                 into: v + channel * columns + image * tiles, xiStride: channels * columns,
                 scratch: scratch[worker, 0])

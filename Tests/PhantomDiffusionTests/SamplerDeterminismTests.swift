@@ -47,9 +47,9 @@ import Testing
     /// image's result must still not depend on the batch it is drawn in.
     @Test func winogradImagesDoNotDependOnTheBatch() throws {
         let all = try draw(indices: [0, 1, 2, 3, 4], labels: [0, 1, 0, 1, 2], threads: 2, kind: .ddim, guidance: 2,
-                           convolution: .winograd)
-        #expect(try draw(indices: [2], labels: [0], threads: 1, kind: .ddim, guidance: 2, convolution: .winograd)[0] == all[2])
-        let pair = try draw(indices: [4, 1], labels: [2, 1], threads: 2, kind: .ddim, guidance: 2, convolution: .winograd)
+                           convolution: .winogradF4)
+        #expect(try draw(indices: [2], labels: [0], threads: 1, kind: .ddim, guidance: 2, convolution: .winogradF4)[0] == all[2])
+        let pair = try draw(indices: [4, 1], labels: [2, 1], threads: 2, kind: .ddim, guidance: 2, convolution: .winogradF4)
         #expect(pair[0] == all[4] && pair[1] == all[1])
     }
 }

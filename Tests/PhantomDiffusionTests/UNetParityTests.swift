@@ -24,7 +24,7 @@ import Testing
 
     /// Each fixture with the default choice of convolution algorithm, and with Winograd
     /// forced wherever it applies (the fixtures' channels are too few for it by default).
-    @Test(arguments: names, [Conv2d.Algorithm.automatic, .winograd])
+    @Test(arguments: names, [Conv2d.Algorithm.automatic, .winogradF2, .winogradF4])
     func forwardAndBackwardMatchDiffusers(name: String, convolution: Conv2d.Algorithm) throws {
         let folder = Fixtures.url("unet/\(name)")
         let config = try UNetConfig(contentsOf: folder.appendingPathComponent("config.json"))
