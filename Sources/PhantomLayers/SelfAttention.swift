@@ -6,11 +6,11 @@ import PhantomTensor
 /// H·W tokens, `heads` heads of `channels/heads` channels each,
 /// `softmax(QKᵀ/√d)V`, `to_out.0`, then `(out + x) / rescale`.
 ///
-/// For backward the layer keeps Q, K, V and the attended values, taken from the
+/// For backward the layer keeps Q, K, V, the attended values and the softmax
+/// weights of every (image, head) (`B·heads·(HW)²` floats), taken from the
 /// workspace's pool and given back by backward (or by the next forward); the
-/// normalised input and the softmax weights of each (image, head) are recomputed
-/// (the weights in per-worker scratch: `B·heads·(HW)²` floats are never held).
-/// Without `keepForBackward` it keeps nothing.
+/// normalised input is recomputed. Without `keepForBackward` it keeps nothing and
+/// the softmax weights live in per-worker scratch.
 public final class SelfAttention: Module {
     public let channels: Int, heads: Int
     public let rescale: Float
@@ -18,8 +18,8 @@ public final class SelfAttention: Module {
     public let query: ChannelLinear, key: ChannelLinear, value: ChannelLinear, output: ChannelLinear
     private let workspace: Workspace
 
-    /// What the last forward kept for backward: Q, K, V and the attended values.
-    private var kept: (q: Tensor, k: Tensor, v: Tensor, attended: Tensor)?
+    /// What the last forward kept for backward: Q, K, V, the attended values, the weights.
+    private var kept: (q: Tensor, k: Tensor, v: Tensor, attended: Tensor, probabilities: Tensor)?
     /// The tensor the projections read the normalised input from.
     private var normalized: Tensor?
 
@@ -57,25 +57,28 @@ public final class SelfAttention: Module {
         self.normalized = normalized
         let q = query.forward(normalized), k = key.forward(normalized), v = value.forward(normalized)
         let o = pool.take(x.shape)
-        let scratch = workspace.perWorker(slots: 1, counts: [tokens * tokens])
+        let p = keepForBackward ? pool.take([batch, heads, tokens, tokens]) : nil
+        let scratch = workspace.perWorker(slots: 1, counts: [p == nil ? tokens * tokens : 0])
         let d = headDimension, scale = 1 / Float(d).squareRoot()
-        let qData = q.data, kData = k.data, vData = v.data, oData = o.data
+        let qData = q.data, kData = k.data, vData = v.data, pData = p?.data, oData = o.data
         let channelCount = channels, headCount = heads
         Profiler.measure(.attention) {
             Parallel.forEach(batch * heads) { piece, worker in
                 let image = piece / headCount, head = piece % headCount
                 let offset = (image * channelCount + head * d) * tokens
-                let weights = scratch[worker, 0]
-                Self.attentionWeights(q: qData + offset, k: kData + offset, d: d, tokens: tokens, scale: scale,
-                                      into: weights)
+                let weights = pData.map { $0 + piece * tokens * tokens } ?? scratch[worker, 0]
+                // S = scale · Qᵀ K, one row per query token.
+                gemm(transposeA: true, m: tokens, n: tokens, k: d, alpha: scale, a: qData + offset, lda: tokens,
+                     b: kData + offset, ldb: tokens, c: weights, ldc: tokens)
+                Self.softmaxRows(weights, rows: tokens, columns: tokens)
                 // O = V Pᵀ  ([d, tokens]).
                 gemm(transposeB: true, m: d, n: tokens, k: tokens, a: vData + offset, lda: tokens,
                      b: weights, ldb: tokens, c: oData + offset, ldc: tokens)
             }
         }
         let y = output.forward(o)
-        if keepForBackward {
-            kept = (q, k, v, o)
+        if let p {
+            kept = (q, k, v, o, p)
         } else {
             for tensor in [q, k, v, o] { pool.give(tensor) }
         }
@@ -87,7 +90,7 @@ public final class SelfAttention: Module {
     /// Accumulates every parameter gradient and returns `dL/dx` (owned by the caller;
     /// `dy` is only read).
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let (q, k, v, attended) = kept, let normalized else {
+        guard let (q, k, v, attended, p) = kept, let normalized else {
             preconditionFailure("SelfAttention.backward before forward")
         }
         let pool = workspace.pool
@@ -101,17 +104,16 @@ public final class SelfAttention: Module {
         let dAttended = output.backward(scaled)
         let dq = pool.take(q.shape), dk = pool.take(k.shape), dv = pool.take(v.shape)
         let d = headDimension, scale = 1 / Float(d).squareRoot()
-        let scratch = workspace.perWorker(slots: 2, counts: [tokens * tokens, tokens * tokens])
-        let qData = q.data, kData = k.data, vData = v.data, doData = dAttended.data
+        let scratch = workspace.perWorker(slots: 1, counts: [tokens * tokens])
+        let qData = q.data, kData = k.data, vData = v.data, pData = p.data, doData = dAttended.data
         let dqData = dq.data, dkData = dk.data, dvData = dv.data
         let channelCount = channels, headCount = heads
         Profiler.measure(.attention) {
             Parallel.forEach(batch * heads) { piece, worker in
                 let image = piece / headCount, head = piece % headCount
                 let offset = (image * channelCount + head * d) * tokens
-                let weights = scratch[worker, 0], dWeights = scratch[worker, 1]
-                Self.attentionWeights(q: qData + offset, k: kData + offset, d: d, tokens: tokens, scale: scale,
-                                      into: weights)
+                let weights = pData + piece * tokens * tokens
+                let dWeights = scratch[worker, 0]
                 // dV = dO · P ;  dP = dOᵀ · V
                 gemm(m: d, n: tokens, k: tokens, a: doData + offset, lda: tokens, b: weights, ldb: tokens,
                      c: dvData + offset, ldc: tokens)
@@ -152,18 +154,8 @@ public final class SelfAttention: Module {
     /// Gives what the last forward kept back to the pool.
     private func releaseKept() {
         guard let kept else { return }
-        for tensor in [kept.q, kept.k, kept.v, kept.attended] { workspace.pool.give(tensor) }
+        for tensor in [kept.q, kept.k, kept.v, kept.attended, kept.probabilities] { workspace.pool.give(tensor) }
         self.kept = nil
-    }
-
-    /// `P = softmax(scale · Qᵀ K)` of one (image, head), one row per query token;
-    /// `q` and `k` are `[d, tokens]`, `weights` `[tokens, tokens]`.
-    @inline(__always)
-    static func attentionWeights(q: UnsafePointer<Float>, k: UnsafePointer<Float>, d: Int, tokens: Int, scale: Float,
-                                 into weights: UnsafeMutablePointer<Float>) {
-        gemm(transposeA: true, m: tokens, n: tokens, k: d, alpha: scale, a: q, lda: tokens,
-             b: k, ldb: tokens, c: weights, ldc: tokens)
-        softmaxRows(weights, rows: tokens, columns: tokens)
     }
 
     /// Row-wise numerically stable softmax in place.
