@@ -138,7 +138,8 @@ let schedule = NoiseSchedule()
 // FLOPs of one forward pass, counted on the GEMMs it runs.
 let probe = Tensor(zeros: shape)
 Profiler.reset(enabled: true)
-_ = unet.forward(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels)
+_ = unet.forward(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels,
+                 keepForBackward: arguments.mode == "train")
 let forwardFlops = Double(Profiler.gemmFlops)
 Profiler.reset(enabled: false)
 
@@ -164,7 +165,8 @@ if arguments.mode == "train" {
     RandomStream(seed: 7).fillGaussian(sample.data, count: sample.count)
     step = { index in
         let t = 999 - index % 1000
-        let output = unet.forward(sample, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels)
+        let output = unet.forward(sample, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels,
+                                  keepForBackward: false)
         RandomStream(seed: 9, UInt32(index)).fillGaussian(noise.data, count: noise.count)
         scheduler.step(modelOutput: output, timestep: t, sample: sample, noise: noise, into: sample)
     }

@@ -6,9 +6,13 @@ import PhantomTensor
 final class MidBlock: Module {
     let first: ResnetBlock, second: ResnetBlock
     let attention: SelfAttention?
+    private let pool: TensorPool
+    /// The inner outputs (the attention's and the second resnet's inputs), kept for backward.
+    private var inner: [Tensor] = []
 
     init(channels: Int, headDim: Int?, attentionGroups: Int?, addAttention: Bool, scale: Float,
          context: inout BlockContext) {
+        pool = context.workspace.pool
         first = context.resnet(channels, channels, outputScale: scale)
         attention = addAttention
             ? context.attention(channels, headDim: headDim, groups: attentionGroups, rescale: scale) : nil
@@ -26,15 +30,36 @@ final class MidBlock: Module {
         second.visitConvolutions(visit)
     }
 
-    func forward(_ x: Tensor, time: Tensor, dropoutKey: DropoutKey?) -> Tensor {
-        var h = first.forward(x, time: time, dropoutKey: dropoutKey)
-        if let attention { h = attention.forward(h) }
-        return second.forward(h, time: time, dropoutKey: dropoutKey)
+    /// The output is owned by the caller; `x` is only read.
+    func forward(_ x: Tensor, time: Tensor, dropoutKey: DropoutKey?, keepForBackward: Bool) -> Tensor {
+        releaseInner()
+        var h = first.forward(x, time: time, dropoutKey: dropoutKey, keepForBackward: keepForBackward)
+        inner.append(h)
+        if let attention {
+            h = attention.forward(h, keepForBackward: keepForBackward)
+            inner.append(h)
+        }
+        let y = second.forward(h, time: time, dropoutKey: dropoutKey, keepForBackward: keepForBackward)
+        if !keepForBackward { releaseInner() }
+        return y
     }
 
+    /// Returns `dL/dx` (owned by the caller; `dy` is only read).
     func backward(_ dy: Tensor, timeGradient: Tensor) -> Tensor {
         var g = second.backward(dy, timeGradient: timeGradient)
-        if let attention { g = attention.backward(g) }
-        return first.backward(g, timeGradient: timeGradient)
+        if let attention {
+            let next = attention.backward(g)
+            pool.give(g)
+            g = next
+        }
+        let dx = first.backward(g, timeGradient: timeGradient)
+        pool.give(g)
+        releaseInner()
+        return dx
+    }
+
+    private func releaseInner() {
+        for tensor in inner { pool.give(tensor) }
+        inner.removeAll(keepingCapacity: true)
     }
 }

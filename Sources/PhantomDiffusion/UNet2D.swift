@@ -5,8 +5,11 @@ import PhantomTensor
 /// `UNet2DModel` for the configurations ``UNetConfig`` accepts, with a hand-written
 /// backward pass for training.
 ///
-/// Layers keep their activations between `forward` and `backward`; buffers are
-/// allocated on the first pass of each batch shape and reused after that.
+/// A forward pass that will be followed by `backward` keeps what backward needs;
+/// one that will not (sampling) keeps nothing, and each activation goes back to the
+/// workspace's pool as soon as its consumers have read it. Activations and
+/// gradients are taken from that pool, which allocates on the first pass of each
+/// batch shape and reuses its buffers after that.
 public final class UNet2D: Module {
     public let config: UNetConfig
     let workspace = Workspace()
@@ -17,15 +20,20 @@ public final class UNet2D: Module {
     let downBlocks: [DownBlock]
     let midBlock: MidBlock?
     let upBlocks: [UpBlock]
+    /// `silu(conv_norm_out(·))`.
     let normOut: GroupNorm
-    let activationOut = SiLU()
     let convOut: Conv2d
 
     private var centered: Tensor?
     private var embedding: Tensor?
     private var timeGradient: Tensor?
     private var sampleGradient: Tensor?
-    private var skipCounts: [Int] = []
+    /// The down path's outputs (skip connections), kept for backward.
+    private var states: [Tensor] = []
+    /// The up path's output (conv_norm_out's input) and conv_out's input tensor.
+    private var finalHidden: Tensor?, outputInput: Tensor?
+    /// The last forward's result and backward's `dL/dsample`, valid until the next forward.
+    private var results: [Tensor] = []
 
     /// Builds the network for `config` with every parameter zero (load or initialise weights next).
     public init(config: UNetConfig) {
@@ -74,7 +82,7 @@ public final class UNet2D: Module {
         }
         upBlocks = up
         normOut = GroupNorm(groups: config.normNumGroups, channels: channels[0], epsilon: Float(config.normEps),
-                            workspace: workspace)
+                            appliesSiLU: true, workspace: workspace)
         convOut = Conv2d(inChannels: channels[0], outChannels: config.outChannels, kernel: 3, padding: 1,
                          workspace: workspace)
     }
@@ -107,9 +115,12 @@ public final class UNet2D: Module {
 
     /// Predicts the model output for `sample` `[B, in, H, W]` at `timesteps` (one per
     /// image). `classLabels` is required exactly when the model is class-conditional.
-    /// `dropoutKey` turns dropout on (training); nil means evaluation.
+    /// `dropoutKey` turns dropout on (training); nil means evaluation. Without
+    /// `keepForBackward` the pass keeps no activations and `backward` must not follow.
+    /// The result is valid until the next `forward`.
     public func forward(_ sample: Tensor, timesteps: [Float], classLabels: [Int]? = nil,
-                        dropoutKey: DropoutKey? = nil) -> Tensor {
+                        dropoutKey: DropoutKey? = nil, keepForBackward: Bool = true) -> Tensor {
+        releaseStep()
         let batch = sample.shape[0]
         precondition(sample.shape.count == 4 && sample.shape[1] == config.inChannels, "sample shape \(sample.shape)")
         precondition(timesteps.count == batch, "\(timesteps.count) timesteps for \(batch) images")
@@ -132,53 +143,98 @@ public final class UNet2D: Module {
         }
         let time = timeActivation.forward(emb)
 
+        let pool = workspace.pool
         var h = convIn.forward(x)
-        var states = [h]
+        states = [h]
         for block in downBlocks {
-            let outputs = block.forward(h, time: time, dropoutKey: dropoutKey)
+            let outputs = block.forward(h, time: time, dropoutKey: dropoutKey, keepForBackward: keepForBackward)
             states += outputs
             h = outputs.last!
         }
-        if let midBlock { h = midBlock.forward(h, time: time, dropoutKey: dropoutKey) }
+        // Whether h is a block's own output rather than one of the skip states.
+        var owned = false
+        if let midBlock {
+            h = midBlock.forward(h, time: time, dropoutKey: dropoutKey, keepForBackward: keepForBackward)
+            owned = true
+        }
+        var unconsumed = states[...]
         for block in upBlocks {
             let count = block.resnets.count
-            let skips = Array(states.suffix(count).reversed())
-            states.removeLast(count)
-            h = block.forward(h, skips: skips, time: time, dropoutKey: dropoutKey)
+            let skips = Array(unconsumed.suffix(count).reversed())
+            unconsumed.removeLast(count)
+            let next = block.forward(h, skips: skips, time: time, dropoutKey: dropoutKey, keepForBackward: keepForBackward)
+            if owned { pool.give(h) }
+            if !keepForBackward { for skip in skips { pool.give(skip) } }
+            h = next
+            owned = true
         }
-        return convOut.forward(activationOut.forward(normOut.forward(h)))
+        let activated = normOut.forward(h, into: workspace.recomputed(h.shape))
+        if keepForBackward {
+            (finalHidden, outputInput) = (h, activated)
+        } else {
+            pool.give(h)
+            states = []
+        }
+        let output = convOut.forward(activated)
+        results.append(output)
+        return output
+    }
+
+    /// Gives back what the last step kept: its activations and its results.
+    private func releaseStep() {
+        for tensor in states + results + [finalHidden].compactMap({ $0 }) { workspace.pool.give(tensor) }
+        states = []
+        results.removeAll(keepingCapacity: true)
+        (finalHidden, outputInput) = (nil, nil)
     }
 
     /// Backpropagates `dL/doutput` from the last `forward`, accumulating every
-    /// parameter's gradient, and returns `dL/dsample`.
+    /// parameter's gradient, and returns `dL/dsample` (valid until the next `forward`;
+    /// `dOutput` is only read).
     @discardableResult
     public func backward(_ dOutput: Tensor) -> Tensor {
+        guard let activated = outputInput else { preconditionFailure("UNet2D.backward without a forward that kept activations") }
+        let pool = workspace.pool
         let batch = dOutput.shape[0]
         let dTime = Tensor.reusing(timeGradient, shape: [batch, config.timeEmbeddingWidth])
         timeGradient = dTime
         dTime.zero()
 
-        var g = normOut.backward(activationOut.backward(convOut.backward(dOutput)))
+        normOut.recompute(into: activated)
+        var g = normOut.backward(convOut.backward(dOutput))
         // Skip gradients, indexed like the forward's list of states.
         var stateGradients: [Tensor] = []
         for block in upBlocks.reversed() {
             let (dh, dSkips) = block.backward(g, timeGradient: dTime)
+            pool.give(g)
             // dSkips[j] belongs to the state consumed j-th, counted from the end.
             stateGradients += dSkips.reversed()
             g = dh
         }
         // stateGradients was filled from the first state (consumed last) to the last.
-        if let midBlock { g = midBlock.backward(g, timeGradient: dTime) }
+        if let midBlock {
+            let next = midBlock.backward(g, timeGradient: dTime)
+            pool.give(g)
+            g = next
+        }
         var end = stateGradients.count
         for block in downBlocks.reversed() {
             let start = end - block.outputCount
             let gradients = Array(stateGradients[start..<end])
             accumulate(g, into: gradients.last!)
+            pool.give(g)
             g = block.backward(gradients, timeGradient: dTime)
+            for gradient in gradients { pool.give(gradient) }
             end = start
         }
         accumulate(stateGradients[0], into: g)
+        pool.give(stateGradients[0])
         let dx = convIn.backward(g)
+        pool.give(g)
+        for tensor in states + [finalHidden].compactMap({ $0 }) { pool.give(tensor) }
+        states = []
+        (finalHidden, outputInput) = (nil, nil)
+        results.append(dx)
 
         let dEmbedding = timeActivation.backward(dTime)
         timeEmbedding.backward(dEmbedding)

@@ -11,6 +11,10 @@ final class UpBlock: Module {
     let concats: [ChannelConcat]
     let upsample: NearestUpsample2x?
     let upsampler: Conv2d?
+    private let pool: TensorPool
+    /// What backward reads of the forward's intermediates: the concatenations, the
+    /// attentions' inputs and the upsampled tensor.
+    private var kept: [Tensor] = []
 
     /// `skipChannels[j]` is the channel count of the skip consumed by resnet `j`.
     init(previousChannels: Int, outChannels: Int, skipChannels: [Int], attention: Bool, headDim: Int?,
@@ -21,9 +25,10 @@ final class UpBlock: Module {
             resnets.append(context.resnet(input, outChannels))
         }
         self.resnets = resnets
-        concats = skipChannels.map { _ in ChannelConcat() }
+        pool = context.workspace.pool
+        concats = skipChannels.map { _ in ChannelConcat(workspace: context.workspace) }
         attentions = attention ? skipChannels.map { _ in context.attention(outChannels, headDim: headDim) } : []
-        self.upsample = upsample ? NearestUpsample2x() : nil
+        self.upsample = upsample ? NearestUpsample2x(workspace: context.workspace) : nil
         upsampler = upsample
             ? Conv2d(inChannels: outChannels, outChannels: outChannels, kernel: 3, padding: 1, workspace: context.workspace)
             : nil
@@ -44,28 +49,67 @@ final class UpBlock: Module {
         upsampler.map(visit)
     }
 
-    /// `skips[j]` is concatenated before resnet `j`.
-    func forward(_ x: Tensor, skips: [Tensor], time: Tensor, dropoutKey: DropoutKey?) -> Tensor {
+    /// `skips[j]` is concatenated before resnet `j`. `x` and `skips` are only read
+    /// (backward does not need `x`); the output is owned by the caller.
+    func forward(_ x: Tensor, skips: [Tensor], time: Tensor, dropoutKey: DropoutKey?, keepForBackward: Bool) -> Tensor {
+        release(kept)
+        kept.removeAll(keepingCapacity: true)
         var h = x
         for (index, resnet) in resnets.enumerated() {
-            h = resnet.forward(concats[index].forward(h, skips[index]), time: time, dropoutKey: dropoutKey)
-            if !attentions.isEmpty { h = attentions[index].forward(h) }
+            let joined = concats[index].forward(h, skips[index])
+            if h !== x { pool.give(h) }
+            h = resnet.forward(joined, time: time, dropoutKey: dropoutKey, keepForBackward: keepForBackward)
+            keep(joined, keepForBackward)
+            if !attentions.isEmpty {
+                let input = h
+                h = attentions[index].forward(input, keepForBackward: keepForBackward)
+                keep(input, keepForBackward)
+            }
         }
-        if let upsample, let upsampler { h = upsampler.forward(upsample.forward(h)) }
+        if let upsample, let upsampler {
+            let upsampled = upsample.forward(h)
+            if h !== x { pool.give(h) }
+            h = upsampler.forward(upsampled)
+            keep(upsampled, keepForBackward)
+        }
         return h
     }
 
-    /// Returns `dL/dx` and the gradient of each skip, in the order of `skips`.
+    /// Returns `dL/dx` and the gradient of each skip, in the order of `skips`, all
+    /// owned by the caller (`dy` is only read).
     func backward(_ dy: Tensor, timeGradient: Tensor) -> (Tensor, [Tensor]) {
         var g = dy
-        if let upsample, let upsampler { g = upsample.backward(upsampler.backward(g)) }
+        if let upsample, let upsampler {
+            let dUpsampled = upsampler.backward(g)
+            g = upsample.backward(dUpsampled)
+            pool.give(dUpsampled)
+        }
         var skipGradients: [Tensor] = []
         for index in stride(from: resnets.count - 1, through: 0, by: -1) {
-            if !attentions.isEmpty { g = attentions[index].backward(g) }
-            let (dh, dSkip) = concats[index].backward(resnets[index].backward(g, timeGradient: timeGradient))
+            if !attentions.isEmpty { g = replace(g, by: attentions[index].backward(g), keeping: dy) }
+            let dJoined = resnets[index].backward(g, timeGradient: timeGradient)
+            let (dh, dSkip) = concats[index].backward(dJoined)
+            pool.give(dJoined)
             skipGradients.append(dSkip)
-            g = dh
+            g = replace(g, by: dh, keeping: dy)
         }
+        release(kept)
+        kept.removeAll(keepingCapacity: true)
         return (g, skipGradients.reversed())
+    }
+
+    /// Keeps `tensor` for backward, or gives it back now.
+    private func keep(_ tensor: Tensor, _ keepForBackward: Bool) {
+        if keepForBackward { kept.append(tensor) } else { pool.give(tensor) }
+    }
+
+    /// Gives `used` back (unless it is the caller's `dy`) and returns `next`.
+    private func replace(_ used: Tensor, by next: Tensor, keeping dy: Tensor) -> Tensor {
+        if used !== dy { pool.give(used) }
+        return next
+    }
+
+    private func release(_ tensors: [Tensor]) {
+        for tensor in tensors { pool.give(tensor) }
     }
 }

@@ -63,8 +63,6 @@ public final class Conv2d: Module {
     }
 
     private var input: Tensor?
-    private var output: Tensor?
-    private var inputGradient: Tensor?
 
     /// A convolution with the same `padding` on every side, or explicit
     /// `(top, left, bottom, right)` padding through ``init(inChannels:outChannels:kernel:stride:pad:)``.
@@ -110,8 +108,8 @@ public final class Conv2d: Module {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "Conv2d input \(x.shape)")
         let batch = x.shape[0]
         let shape = geometry(height: x.shape[2], width: x.shape[3])
-        let y = Tensor.reusing(output, shape: [batch, outChannels, shape.outHeight, shape.outWidth])
-        output = y
+        // Pooled buffers hold stale values: every path below writes every element.
+        let y = workspace.pool.take([batch, outChannels, shape.outHeight, shape.outWidth])
         input = x
         if let tiling = winogradTiling(height: shape.height, width: shape.width) {
             winograd(tiling, batch: batch, height: shape.height, width: shape.width)
@@ -143,8 +141,7 @@ public final class Conv2d: Module {
         guard let x = input else { preconditionFailure("Conv2d.backward before forward") }
         let batch = x.shape[0]
         let shape = geometry(height: x.shape[2], width: x.shape[3])
-        let dx = Tensor.reusing(inputGradient, shape: x.shape)
-        inputGradient = dx
+        let dx = workspace.pool.take(x.shape)
         if let tiling = winogradTiling(height: shape.height, width: shape.width) {
             winograd(tiling, batch: batch, height: shape.height, width: shape.width)
                 .backward(x.data, dy.data, flippedWeights: flippedTransposedWeights(), weightGradient: weight.gradient.data,
@@ -234,11 +231,14 @@ public final class Conv2d: Module {
 }
 
 extension Conv2d {
-    /// `y = conv(x) + bias` for `x` of shape `[B, in, H, W]`.
+    /// `y = conv(x) + bias` for `x` of shape `[B, in, H, W]`. `y` comes from the
+    /// workspace's pool and is the caller's; `x` is kept by reference and must hold the
+    /// same values again when ``backward(_:)`` runs.
     public func forward(_ x: Tensor) -> Tensor {
         Profiler.measure(kernel == 1 ? .linear : .convolution) { computeForward(x) }
     }
-    /// Given `dy = dL/dy`, accumulates `dL/dweight` and `dL/dbias` and returns `dL/dx`.
+    /// Given `dy = dL/dy`, accumulates `dL/dweight` and `dL/dbias` and returns `dL/dx`
+    /// (from the pool, the caller's).
     public func backward(_ dy: Tensor) -> Tensor {
         Profiler.measure(kernel == 1 ? .linear : .convolution) { computeBackward(dy) }
     }

@@ -2,28 +2,34 @@ import Foundation
 import PhantomTensor
 
 /// Group normalisation over NCHW batches (Wu & He 2018), with a per-channel affine
-/// `weight` (γ) and `bias` (β), as `torch.nn.GroupNorm`. Statistics are taken per
-/// image and group in Double; the variance is the biased one.
+/// `weight` (γ) and `bias` (β), as `torch.nn.GroupNorm`, optionally followed by SiLU
+/// (`silu(norm(x))`, as every normalisation of the U-Net but attention's). Statistics
+/// are taken per image and group in Double; the variance is the biased one.
+///
+/// The layer keeps only its input and statistics: its output can be rebuilt
+/// exactly by ``recompute(into:)``, so the layer that reads it need not keep it.
 public final class GroupNorm: Module {
     public let groups: Int, channels: Int
     public let epsilon: Float
+    /// Whether SiLU is applied to the normalised values.
+    public let appliesSiLU: Bool
     public let weight: Parameter
     public let bias: Parameter
     private let workspace: Workspace
 
     private var input: Tensor?
-    private var output: Tensor?
-    private var inputGradient: Tensor?
     /// Mean and 1/σ of each (image, group), from the last forward.
     private var mean: [Float] = []
     private var inverseDeviation: [Float] = []
 
     /// `channels` must be divisible by `groups`. γ starts at 1, β at 0.
-    public init(groups: Int, channels: Int, epsilon: Float = 1e-5, workspace: Workspace = Workspace()) {
+    public init(groups: Int, channels: Int, epsilon: Float = 1e-5, appliesSiLU: Bool = false,
+                workspace: Workspace = Workspace()) {
         precondition(groups > 0 && channels % groups == 0, "GroupNorm: \(channels) channels in \(groups) groups")
         self.groups = groups
         self.channels = channels
         self.epsilon = epsilon
+        self.appliesSiLU = appliesSiLU
         self.workspace = workspace
         weight = Parameter(shape: [channels], values: [Float](repeating: 1, count: channels))
         bias = Parameter(shape: [channels])
@@ -34,11 +40,10 @@ public final class GroupNorm: Module {
         visit(join(prefix, "bias"), bias)
     }
 
-    private func computeForward(_ x: Tensor) -> Tensor {
+    private func computeForward(_ x: Tensor, into y: Tensor) -> Tensor {
         precondition(x.shape.count >= 2 && x.shape[1] == channels, "GroupNorm input \(x.shape)")
+        precondition(y.shape == x.shape, "GroupNorm output \(y.shape) for input \(x.shape)")
         let batch = x.shape[0], pixels = x.count / (batch * channels)
-        let y = Tensor.reusing(output, shape: x.shape)
-        output = y
         input = x
         if mean.count != batch * groups {
             mean = [Float](repeating: 0, count: batch * groups)
@@ -66,12 +71,8 @@ public final class GroupNorm: Module {
                         let m = Float(mu), r = Float(inverse)
                         means[image * groups + group] = m
                         deviations[image * groups + group] = r
-                        for c in 0..<perGroup {
-                            let channel = group * perGroup + c
-                            let scale = gamma[channel] * r, shift = beta[channel] - m * scale
-                            let line = source + c * pixels, target = yData + start + c * pixels
-                            for p in 0..<pixels { target[p] = line[p] * scale + shift }
-                        }
+                        normalize(source, into: yData + start, group: group, mean: m, inverseDeviation: r,
+                                  pixels: pixels, gamma: gamma, beta: beta)
                     }
                 }
             }
@@ -79,15 +80,57 @@ public final class GroupNorm: Module {
         return y
     }
 
+    /// Writes one group's output, `γ(x − μ)/σ + β` (then SiLU), from its statistics.
+    @inline(__always)
+    private func normalize(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, group: Int,
+                           mean m: Float, inverseDeviation r: Float, pixels: Int,
+                           gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>) {
+        let perGroup = channels / groups
+        for c in 0..<perGroup {
+            let channel = group * perGroup + c
+            let scale = gamma[channel] * r, shift = beta[channel] - m * scale
+            let line = source + c * pixels, out = target + c * pixels
+            if appliesSiLU {
+                for p in 0..<pixels {
+                    let v = line[p] * scale + shift
+                    out[p] = v / (1 + fastExp(-v))
+                }
+            } else {
+                for p in 0..<pixels { out[p] = line[p] * scale + shift }
+            }
+        }
+    }
+
+    private func computeRecompute(into y: Tensor) {
+        guard let x = input else { preconditionFailure("GroupNorm.recompute before forward") }
+        precondition(y.shape == x.shape, "GroupNorm output \(y.shape) for input \(x.shape)")
+        let batch = x.shape[0], pixels = x.count / (batch * channels)
+        let groupSize = channels / groups * pixels
+        let xData = x.data, yData = y.data, gamma = weight.value.data, beta = bias.value.data
+        mean.withUnsafeBufferPointer { meanBuffer in
+            inverseDeviation.withUnsafeBufferPointer { deviationBuffer in
+                let means = meanBuffer.baseAddress!, deviations = deviationBuffer.baseAddress!
+                Parallel.forEach(batch) { image, _ in
+                    for group in 0..<groups {
+                        let start = (image * groups + group) * groupSize
+                        normalize(xData + start, into: yData + start, group: group,
+                                  mean: means[image * groups + group], inverseDeviation: deviations[image * groups + group],
+                                  pixels: pixels, gamma: gamma, beta: beta)
+                    }
+                }
+            }
+        }
+    }
+
     private func computeBackward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("GroupNorm.backward before forward") }
+        precondition(dy.shape == x.shape, "GroupNorm gradient \(dy.shape) for input \(x.shape)")
         let batch = x.shape[0], pixels = x.count / (batch * channels)
-        let dx = Tensor.reusing(inputGradient, shape: x.shape)
-        inputGradient = dx
         let perGroup = channels / groups, groupSize = Float(perGroup * pixels)
         let slotStride = 2 * channels
         let slots = workspace.shared(slot: Workspace.imageGradientSlot, count: batch * slotStride)
-        let xData = x.data, dyData = dy.data, dxData = dx.data, gamma = weight.value.data
+        let xData = x.data, dyData = dy.data, dxData = dy.data, gamma = weight.value.data
+        let beta = bias.value.data, silu = appliesSiLU
         mean.withUnsafeBufferPointer { meanBuffer in
             inverseDeviation.withUnsafeBufferPointer { deviationBuffer in
                 let means = meanBuffer.baseAddress!, deviations = deviationBuffer.baseAddress!
@@ -101,6 +144,15 @@ public final class GroupNorm: Module {
                             let channel = group * perGroup + c
                             let offset = (image * channels + channel) * pixels
                             let line = xData + offset, gradLine = dyData + offset
+                            if silu {
+                                // dL/d(norm) = dL/dy · σ(v)(1 + v(1 − σ(v))), v rebuilt as in forward.
+                                let scale = gamma[channel] * r, shift = beta[channel] - m * scale
+                                for p in 0..<pixels {
+                                    let v = line[p] * scale + shift
+                                    let s = 1 / (1 + fastExp(-v))
+                                    gradLine[p] = gradLine[p] * s * (1 + v * (1 - s))
+                                }
+                            }
                             var sumDy: Float = 0, sumDyNormalized: Float = 0
                             for p in 0..<pixels {
                                 let normalized = (line[p] - m) * r
@@ -131,16 +183,24 @@ public final class GroupNorm: Module {
                                  into: weight.gradient.data)
         accumulateImageGradients(slots + channels, stride: slotStride, images: batch, count: channels,
                                  into: bias.gradient.data)
-        return dx
+        return dy
     }
 }
 
 extension GroupNorm {
-    /// Normalises `x` `[B, C, H, W]` (or `[B, C, L]`) per image and group.
-    public func forward(_ x: Tensor) -> Tensor {
-        Profiler.measure(.groupNorm) { computeForward(x) }
+    /// Normalises `x` `[B, C, H, W]` (or `[B, C, L]`) per image and group into `y`
+    /// (same shape) and returns `y`. Keeps `x` for ``recompute(into:)`` and backward.
+    @discardableResult
+    public func forward(_ x: Tensor, into y: Tensor) -> Tensor {
+        Profiler.measure(.groupNorm) { computeForward(x, into: y) }
     }
-    /// Given `dL/dy`, accumulates `dL/dγ`, `dL/dβ` and returns `dL/dx`.
+    /// Writes the last forward's output again into `y`, bit for bit.
+    public func recompute(into y: Tensor) {
+        Profiler.measure(.groupNorm) { computeRecompute(into: y) }
+    }
+    /// Given `dL/dy`, accumulates `dL/dγ`, `dL/dβ` and overwrites `dy` with `dL/dx`,
+    /// which it returns.
+    @discardableResult
     public func backward(_ dy: Tensor) -> Tensor {
         Profiler.measure(.groupNorm) { computeBackward(dy) }
     }

@@ -7,7 +7,10 @@ import PhantomTensor
 /// `softmax(QKᵀ/√d)V`, `to_out.0`, then `(out + x) / rescale`.
 ///
 /// Each (image, head) runs as one ``AttentionKernel``: the softmax weights are never
-/// stored, only two numbers per query token, and backward recomputes them.
+/// stored, only two numbers per query token, and backward recomputes them. For
+/// backward the layer keeps Q, K, V, the attended values and those statistics, taken
+/// from the workspace's pool and given back by backward (or by the next forward); the
+/// normalised input is recomputed. Without `keepForBackward` it keeps nothing.
 public final class SelfAttention: Module {
     public let channels: Int, heads: Int
     public let rescale: Float
@@ -15,13 +18,11 @@ public final class SelfAttention: Module {
     public let query: ChannelLinear, key: ChannelLinear, value: ChannelLinear, output: ChannelLinear
     private let workspace: Workspace
 
-    private var statistics: Tensor?
-    private var attended: Tensor?
-    private var result: Tensor?
-    private var scaledGradient: Tensor?
-    private var queryGradient: Tensor?, keyGradient: Tensor?, valueGradient: Tensor?
-    private var normalizedGradient: Tensor?
-    private var queries: Tensor?, keys: Tensor?, values: Tensor?
+    /// What the last forward kept for backward: Q, K, V, the attended values, each
+    /// query's softmax maximum and reciprocal sum.
+    private var kept: (q: Tensor, k: Tensor, v: Tensor, attended: Tensor, statistics: Tensor)?
+    /// The tensor the projections read the normalised input from.
+    private var normalized: Tensor?
 
     /// `channels` must be divisible by `heads`.
     public init(channels: Int, heads: Int, groups: Int, epsilon: Float, rescale: Float,
@@ -48,18 +49,16 @@ public final class SelfAttention: Module {
 
     private var headDimension: Int { channels / heads }
 
-    /// `x` `[B, C, H, W]` → `[B, C, H, W]`.
-    public func forward(_ x: Tensor) -> Tensor {
+    /// `x` `[B, C, H, W]` → `[B, C, H, W]` (the caller owns the result; `x` is only read).
+    public func forward(_ x: Tensor, keepForBackward: Bool = true) -> Tensor {
+        releaseKept()
+        let pool = workspace.pool
         let batch = x.shape[0], tokens = x.count / (batch * channels)
-        let normalized = groupNorm.forward(x)
+        let normalized = groupNorm.forward(x, into: workspace.recomputed(x.shape))
+        self.normalized = normalized
         let q = query.forward(normalized), k = key.forward(normalized), v = value.forward(normalized)
-        queries = q
-        keys = k
-        values = v
-        let stats = Tensor.reusing(statistics, shape: [batch, heads, tokens, 2])
-        statistics = stats
-        let o = Tensor.reusing(attended, shape: x.shape)
-        attended = o
+        let o = pool.take(x.shape)
+        let stats = pool.take([batch, heads, tokens, 2])
         let d = headDimension
         let kernel = AttentionKernel(tokens: tokens, depth: d, scale: 1 / Float(d).squareRoot())
         let scratch = workspace.perWorker(slots: 1, counts: [kernel.scratchCount])
@@ -74,31 +73,33 @@ public final class SelfAttention: Module {
             }
         }
         Profiler.countFlops(4 * batch * heads * tokens * tokens * d)   // QKᵀ and PV as products
-        let projected = output.forward(o)
-        let y = Tensor.reusing(result, shape: x.shape)
-        result = y
+        let y = output.forward(o)
+        if keepForBackward {
+            kept = (q, k, v, o, stats)
+        } else {
+            for tensor in [q, k, v, o, stats] { pool.give(tensor) }
+        }
         let inverse = 1 / rescale
-        for i in 0..<y.count { y.data[i] = (projected.data[i] + x.data[i]) * inverse }
+        for i in 0..<y.count { y.data[i] = (y.data[i] + x.data[i]) * inverse }
         return y
     }
 
-    /// Accumulates every parameter gradient and returns `dL/dx`.
+    /// Accumulates every parameter gradient and returns `dL/dx` (owned by the caller;
+    /// `dy` is only read).
     public func backward(_ dy: Tensor) -> Tensor {
-        guard let q = queries, let k = keys, let v = values, let stats = statistics else {
+        guard let (q, k, v, _, stats) = kept, let normalized else {
             preconditionFailure("SelfAttention.backward before forward")
         }
+        let pool = workspace.pool
         let batch = dy.shape[0], tokens = dy.count / (batch * channels)
-        let inverse = 1 / rescale
-        let scaled = Tensor.reusing(scaledGradient, shape: dy.shape)
-        scaledGradient = scaled
-        for i in 0..<dy.count { scaled.data[i] = dy.data[i] * inverse }
+        var scaled = dy
+        if rescale != 1 {
+            scaled = pool.take(dy.shape)
+            let inverse = 1 / rescale
+            for i in 0..<dy.count { scaled.data[i] = dy.data[i] * inverse }
+        }
         let dAttended = output.backward(scaled)
-        let dq = Tensor.reusing(queryGradient, shape: q.shape)
-        let dk = Tensor.reusing(keyGradient, shape: k.shape)
-        let dv = Tensor.reusing(valueGradient, shape: v.shape)
-        queryGradient = dq
-        keyGradient = dk
-        valueGradient = dv
+        let dq = pool.take(q.shape), dk = pool.take(k.shape), dv = pool.take(v.shape)
         let d = headDimension
         let kernel = AttentionKernel(tokens: tokens, depth: d, scale: 1 / Float(d).squareRoot())
         let scratch = workspace.perWorker(slots: 1, counts: [kernel.scratchCount])
@@ -118,15 +119,28 @@ public final class SelfAttention: Module {
             }
         }
         Profiler.countFlops(8 * batch * heads * tokens * tokens * d)   // the four products of backward
-        let dNormalized = Tensor.reusing(normalizedGradient, shape: dy.shape)
-        normalizedGradient = dNormalized
-        dNormalized.copy(from: query.backward(dq))
-        let fromKey = key.backward(dk)
-        for i in 0..<dNormalized.count { dNormalized.data[i] += fromKey.data[i] }
-        let fromValue = value.backward(dv)
-        for i in 0..<dNormalized.count { dNormalized.data[i] += fromValue.data[i] }
+        pool.give(dAttended)
+        releaseKept()
+        // The projections read the normalised input again in their backward.
+        groupNorm.recompute(into: normalized)
+        let dNormalized = query.backward(dq)
+        pool.give(dq)
+        for (projection, gradient) in [(key, dk), (value, dv)] {
+            let part = projection.backward(gradient)
+            pool.give(gradient)
+            for i in 0..<dNormalized.count { dNormalized.data[i] += part.data[i] }
+            pool.give(part)
+        }
         let dx = groupNorm.backward(dNormalized)
         for i in 0..<dx.count { dx.data[i] += scaled.data[i] }
+        if scaled !== dy { pool.give(scaled) }
         return dx
+    }
+
+    /// Gives what the last forward kept back to the pool.
+    private func releaseKept() {
+        guard let kept else { return }
+        for tensor in [kept.q, kept.k, kept.v, kept.attended, kept.statistics] { workspace.pool.give(tensor) }
+        self.kept = nil
     }
 }

@@ -1,18 +1,19 @@
 import PhantomTensor
 
 /// Nearest-neighbour 2× upsampling of NCHW batches (`F.interpolate(scale_factor=2.0, mode="nearest")`).
+/// Results come from the workspace's pool and belong to the caller.
 public final class NearestUpsample2x {
     private var inputShape: [Int] = []
-    private var output: Tensor?
-    private var inputGradient: Tensor?
+    private let pool: TensorPool
 
-    public init() {}
+    public init(workspace: Workspace = Workspace()) {
+        pool = workspace.pool
+    }
 
     public func forward(_ x: Tensor) -> Tensor {
         let (planes, height, width) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
         inputShape = x.shape
-        let y = Tensor.reusing(output, shape: [x.shape[0], x.shape[1], 2 * height, 2 * width])
-        output = y
+        let y = pool.take([x.shape[0], x.shape[1], 2 * height, 2 * width])
         let source = x.data, target = y.data
         Parallel.forEach(planes) { plane, _ in
             let input = source + plane * height * width, out = target + plane * 4 * height * width
@@ -30,8 +31,7 @@ public final class NearestUpsample2x {
 
     /// Each input gradient is the sum of the four output gradients it was copied to.
     public func backward(_ dy: Tensor) -> Tensor {
-        let dx = Tensor.reusing(inputGradient, shape: inputShape)
-        inputGradient = dx
+        let dx = pool.take(inputShape)
         let (planes, height, width) = (inputShape[0] * inputShape[1], inputShape[2], inputShape[3])
         let source = dy.data, target = dx.data
         Parallel.forEach(planes) { plane, _ in

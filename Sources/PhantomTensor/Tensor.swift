@@ -3,14 +3,18 @@
 ///
 /// Tensors are reference types so layers can keep their activations and
 /// workspaces from one step to the next: a buffer is allocated once per shape
-/// and reused (see ``Tensor/reusing(_:shape:)``).
+/// and reused (see ``Tensor/reusing(_:shape:)`` and ``TensorPool``).
 public final class Tensor: @unchecked Sendable {
-    /// The extent of each dimension, outermost first.
-    public let shape: [Int]
+    /// The extent of each dimension, outermost first. Only a ``TensorPool`` changes
+    /// it (never the count), when it lends the tensor out again.
+    public internal(set) var shape: [Int]
     /// The number of elements, the product of `shape`.
     public let count: Int
     /// The first element. Valid for `count` elements while the tensor lives.
     public let data: UnsafeMutablePointer<Float>
+    /// The tensor whose memory this one views, kept alive by the view; nil when the
+    /// tensor owns its memory.
+    private let base: Tensor?
 
     /// A tensor of the given shape filled with zeros.
     public init(zeros shape: [Int]) {
@@ -21,6 +25,17 @@ public final class Tensor: @unchecked Sendable {
             byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
         data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         data.initialize(repeating: 0, count: max(count, 1))
+        base = nil
+    }
+
+    /// A tensor of `shape` over the first elements of `base`'s memory (which must
+    /// hold at least as many).
+    public init(viewing base: Tensor, shape: [Int]) {
+        self.shape = shape
+        count = shape.reduce(1, *)
+        precondition(count <= base.count, "a view of \(shape) over \(base.shape)")
+        data = base.data
+        self.base = base
     }
 
     /// A tensor of the given shape holding `values` (row-major).
@@ -30,7 +45,7 @@ public final class Tensor: @unchecked Sendable {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { data.deallocate() }
+    deinit { if base == nil { data.deallocate() } }
 
     /// Returns `existing` when it already has `shape`, otherwise a new zeroed tensor:
     /// the way layers keep one buffer per batch shape.

@@ -10,8 +10,13 @@ public final class Workspace: @unchecked Sendable {
     /// An empty arena; buffers grow on first use.
     public init() {}
 
+    /// The model's activations and gradients that live only part of a step.
+    public let pool = TensorPool()
+
     private var workerSlots: [[Buffer]] = []
     private var sharedSlots: [Buffer] = []
+    private var recomputedBase: Tensor?
+    private var recomputedViews: [[Int]: Tensor] = [:]
 
     private final class Buffer {
         var capacity = 0
@@ -41,6 +46,24 @@ public final class Workspace: @unchecked Sendable {
             pointers.append((0..<slots).map { workerSlots[worker][$0].ensure(counts[$0]) })
         }
         return WorkerBuffers(pointers: pointers)
+    }
+
+    /// The tensor of `shape` for a value recomputed before each use — a convolution's
+    /// input rebuilt from a normalisation's statistics in backward, instead of kept
+    /// for the whole step. Every shape views the same memory (the largest asked for),
+    /// so the value lasts only until the next call's user writes; the same shape
+    /// always gives the same tensor, so a layer that kept it as its input finds the
+    /// rebuilt value there.
+    public func recomputed(_ shape: [Int]) -> Tensor {
+        if let view = recomputedViews[shape] { return view }
+        let count = shape.reduce(1, *)
+        if count > recomputedBase?.count ?? -1 {
+            recomputedBase = Tensor(zeros: [count])
+            recomputedViews = [:]
+        }
+        let view = Tensor(viewing: recomputedBase!, shape: shape)
+        recomputedViews[shape] = view
+        return view
     }
 
     /// A shared buffer of at least `count` floats in slot `slot` (contents undefined).

@@ -10,7 +10,7 @@ import Testing
         let norm = GroupNorm(groups: 2, channels: 4)
         let x = GradientCheck.random([1, 4, 5, 5], seed: 1, scale: 3)
         for i in 0..<x.count { x.data[i] += 7 }
-        let y = norm.forward(x).values
+        let y = norm.forward(x, into: Tensor(zeros: x.shape)).values
         for group in 0..<2 {
             let slice = y[(group * 50)..<(group * 50 + 50)].map(Double.init)
             let mean = slice.reduce(0, +) / 50
@@ -18,6 +18,17 @@ import Testing
             #expect(abs(mean) < 1e-5)
             #expect(abs(variance - 1) < 1e-3)
         }
+    }
+
+    @Test func groupNormSiLUEqualsSiLUOfGroupNormAndRecomputesExactly() {
+        let fused = GroupNorm(groups: 2, channels: 4, appliesSiLU: true), plain = GroupNorm(groups: 2, channels: 4)
+        let x = GradientCheck.random([2, 4, 3, 5], seed: 3, scale: 2)
+        let y = fused.forward(x, into: Tensor(zeros: x.shape))
+        let expected = SiLU().forward(plain.forward(x, into: Tensor(zeros: x.shape)))
+        #expect(y.values == expected.values)
+        let again = Tensor(zeros: x.shape)
+        fused.recompute(into: again)
+        #expect(again.values == y.values)
     }
 
     @Test func sinusoidalEmbeddingMatchesDiffusersFormula() {

@@ -46,7 +46,8 @@ public final class Sampler {
         for (k, t) in timesteps.enumerated() {
             let output = guide
                 ? guidedOutput(x, timestep: t, labels: labels!, scale: guidanceScale)
-                : unet.forward(x, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels)
+                : unet.forward(x, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels,
+                               keepForBackward: false)
             var noise: Tensor?
             if scheduler.needsNoise(at: t) {
                 let n = Tensor.reusing(stepNoise, shape: shape)
@@ -77,7 +78,7 @@ public final class Sampler {
         input.data.update(from: x.data, count: x.count)
         (input.data + x.count).update(from: x.data, count: x.count)
         let both = unet.forward(input, timesteps: Array(repeating: Float(timestep), count: 2 * batch),
-                                classLabels: labels + Array(repeating: nullClass!, count: batch))
+                                classLabels: labels + Array(repeating: nullClass!, count: batch), keepForBackward: false)
         let result = Tensor.reusing(guided, shape: x.shape)
         guided = result
         for i in 0..<(batch * perImage) {
