@@ -1,10 +1,12 @@
+import PhantomTensor
+
 /// Softmax attention of one head over one image, a query row at a time, with every
 /// operand in cache: `O = V · softmax(scale · QᵀK)ᵀ` and its backward pass.
 ///
 /// `q`, `k`, `v`, `o` and their gradients are `d × tokens` (a head's channels, tokens
 /// contiguous). The softmax weights are never stored: forward keeps each row's maximum
 /// and reciprocal sum, and backward recomputes the row from them, bit for bit.
-/// Sums over tokens run in 8-wide partial sums, in a fixed order.
+/// Sums over tokens are ``LaneSums``.
 struct AttentionKernel {
     let tokens: Int, depth: Int
     let scale: Float
@@ -71,7 +73,7 @@ struct AttentionKernel {
         var largest = -Float.infinity
         for j in 0..<tokens { largest = max(largest, weights[j]) }
         for j in 0..<tokens { weights[j] = fastExp(weights[j] - largest) }
-        let inverse = 1 / sum(weights)
+        let inverse = 1 / LaneSums.sum(weights, count: tokens)
         for j in 0..<tokens { weights[j] *= inverse }
         return (largest, inverse)
     }
@@ -98,34 +100,6 @@ struct AttentionKernel {
 
     @inline(__always)
     private func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
-        var partial = SIMD8<Float>()
-        var j = 0
-        while j + 8 <= tokens {
-            partial += UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
-                * UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self)
-            j += 8
-        }
-        var total = partial.sum()
-        while j < tokens {
-            total += a[j] * b[j]
-            j += 1
-        }
-        return total
-    }
-
-    @inline(__always)
-    private func sum(_ a: UnsafePointer<Float>) -> Float {
-        var partial = SIMD8<Float>()
-        var j = 0
-        while j + 8 <= tokens {
-            partial += UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
-            j += 8
-        }
-        var total = partial.sum()
-        while j < tokens {
-            total += a[j]
-            j += 1
-        }
-        return total
+        LaneSums.dot(a, b, count: tokens)
     }
 }

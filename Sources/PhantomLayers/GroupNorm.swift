@@ -59,14 +59,8 @@ public final class GroupNorm: Module {
                     for group in 0..<groups {
                         let start = (image * channels + group * perGroup) * pixels
                         let source = xData + start
-                        var sum = 0.0
-                        for i in 0..<groupSize { sum += Double(source[i]) }
-                        let mu = sum / Double(groupSize)
-                        var squares = 0.0
-                        for i in 0..<groupSize {
-                            let d = Double(source[i]) - mu
-                            squares += d * d
-                        }
+                        let mu = LaneSums.sumInDouble(source, count: groupSize) / Double(groupSize)
+                        let squares = LaneSums.squaredDeviationsInDouble(source, count: groupSize, mean: mu)
                         let inverse = 1 / (squares / Double(groupSize) + eps).squareRoot()
                         let m = Float(mu), r = Float(inverse)
                         means[image * groups + group] = m
@@ -153,12 +147,8 @@ public final class GroupNorm: Module {
                                     gradLine[p] = gradLine[p] * s * (1 + v * (1 - s))
                                 }
                             }
-                            var sumDy: Float = 0, sumDyNormalized: Float = 0
-                            for p in 0..<pixels {
-                                let normalized = (line[p] - m) * r
-                                sumDy += gradLine[p]
-                                sumDyNormalized += gradLine[p] * normalized
-                            }
+                            let sumDy = LaneSums.sum(gradLine, count: pixels)
+                            let sumDyNormalized = r * LaneSums.dot(gradLine, line, centeredAt: m, count: pixels)
                             slot[channel] = sumDyNormalized
                             slot[channels + channel] = sumDy
                             sumGrad += sumDy * gamma[channel]
