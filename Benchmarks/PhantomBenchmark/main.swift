@@ -197,6 +197,8 @@ let result: [String: Any] = [
     arguments.mode == "train" ? "images_per_sec" : "evals_per_sec": rate,
     "gflops": flopsPerStep / median / 1e9, "forward_gflop_per_image": forwardFlops / Double(batch) / 1e9,
     "peak_rss_mib": peakResidentMiB(),
+    "pool_mib": Double(unet.workingBytes.pool) / 1048576, "scratch_mib": Double(unet.workingBytes.scratch) / 1048576,
+    "parameter_mib": Double(unet.namedParameters.reduce(0) { $0 + $1.parameter.value.count } * 4) / 1048576,
     "profile_s": Dictionary(uniqueKeysWithValues: profile.map { ($0.kind.name, $0.seconds) }),
     "profiled_step_s": profiledSeconds,
 ]
@@ -207,6 +209,8 @@ if arguments.json {
     print(String(format: "%@ %@ batch %d: %.4f s/step (min %.4f, max %.4f), %.2f %@, %.1f GFLOP/s, peak RSS %.0f MiB",
                  arguments.config, arguments.mode, batch, median, times.first!, times.last!, rate,
                  arguments.mode == "train" ? "images/s" : "evals/s", flopsPerStep / median / 1e9, peakResidentMiB()))
+    print(String(format: "  memory: pool %.0f MiB, scratch %.0f MiB, parameters %.0f MiB (each copy)",
+                 result["pool_mib"] as! Double, result["scratch_mib"] as! Double, result["parameter_mib"] as! Double))
     for entry in profile {
         let name = entry.kind.name.padding(toLength: 18, withPad: " ", startingAt: 0)
         print("  \(name) \(String(format: "%5.1f", 100 * entry.seconds / profiledSeconds))%")

@@ -102,6 +102,10 @@ public final class UNet2D: Module {
         convOut.visitParameters(prefix: join(prefix, "conv_out"), visit)
     }
 
+    /// Bytes the model holds beside its parameters: pooled activations and gradients,
+    /// and scratch (for memory reports).
+    public var workingBytes: (pool: Int, scratch: Int) { (workspace.pool.allocatedBytes, workspace.scratchBytes) }
+
     /// Sets how every convolution that supports `algorithm` computes (the default is
     /// ``Conv2d/Algorithm/automatic``); for comparisons, benchmarks and tests.
     public func setConvolutionAlgorithm(_ algorithm: Conv2d.Algorithm) {

@@ -16,9 +16,11 @@ import Synchronization
 /// order of every sum are fixed, results are bit-identical for any worker count.
 public enum Parallel {
     private static let configuredWorkers = Atomic<Int>(0)
+    @TaskLocal private static var scopedWorkers: Int?
 
     /// The number of Dispatch workers kernels use (default: the active processor count).
     public static var workerCount: Int {
+        if let scopedWorkers { return scopedWorkers }
         let configured = configuredWorkers.load(ordering: .relaxed)
         if configured > 0 { return configured }
         configure(threads: nil)
@@ -30,6 +32,13 @@ public enum Parallel {
         let count = threads.flatMap { $0 > 0 ? $0 : nil } ?? ProcessInfo.processInfo.activeProcessorCount
         openblas_set_num_threads(1)
         configuredWorkers.store(max(1, count), ordering: .relaxed)
+    }
+
+    /// Runs `body` with `count` workers for the kernels it calls from this task, leaving
+    /// other tasks (tests running beside it) on the configured count.
+    public static func withWorkers<Result>(_ count: Int, _ body: () throws -> Result) rethrows -> Result {
+        if configuredWorkers.load(ordering: .relaxed) == 0 { configure(threads: nil) }   // pins OpenBLAS
+        return try $scopedWorkers.withValue(max(1, count)) { try body() }
     }
 
     /// Runs `body(item, worker)` for every item in `0..<count`, spreading items

@@ -7,7 +7,7 @@
 public final class Tensor: @unchecked Sendable {
     /// The extent of each dimension, outermost first. Only a ``TensorPool`` changes
     /// it (never the count), when it lends the tensor out again.
-    public internal(set) var shape: [Int]
+    public let shape: [Int]
     /// The number of elements, the product of `shape`.
     public let count: Int
     /// The first element. Valid for `count` elements while the tensor lives.

@@ -1,13 +1,18 @@
-/// Buffers lent out by element count and given back when their value is no longer
-/// needed, so a model holds the tensors alive at one time rather than one per layer.
+/// Buffers lent out for tensors and given back when their value is no longer needed,
+/// so a model holds the tensors alive at one time rather than one per layer.
 ///
-/// Nothing is ever freed: a model takes and gives in the same order every step, so
-/// after the first step every `take` finds a buffer, and steps neither allocate
-/// nor fault pages in. Buffers come back LIFO, so which buffer a layer gets is the
-/// same every step. A pool is used by one model on one thread (as ``Workspace``).
+/// A request gets the smallest free buffer that is large enough (viewed with the
+/// requested shape), or a new one. Nothing is ever freed: a model takes and gives in
+/// the same order every step, so once the first steps have sized the pool, every
+/// `take` finds a buffer and steps neither allocate nor fault pages in. A pool is used
+/// by one model on one thread (as ``Workspace``).
 public final class TensorPool {
-    private var free: [Int: [Tensor]] = [:]
+    /// Free buffers, smallest first.
+    private var free: [Tensor] = []
+    /// The buffer behind each lent tensor.
     private var lent: [ObjectIdentifier: Tensor] = [:]
+    /// Views already made of each buffer, by shape, so steady steps make none.
+    private var views: [ObjectIdentifier: [[Int]: Tensor]] = [:]
     /// Bytes of every buffer the pool has allocated (lent or free).
     public private(set) var allocatedBytes = 0
 
@@ -17,15 +22,17 @@ public final class TensorPool {
     /// A tensor of `shape` with undefined contents, owned by the caller until given back.
     public func take(_ shape: [Int]) -> Tensor {
         let count = shape.reduce(1, *)
-        let tensor: Tensor
-        if let reused = free[count]?.popLast() {
-            reused.shape = shape
-            tensor = reused
+        let buffer: Tensor
+        if let index = free.firstIndex(where: { $0.count >= count }) {
+            buffer = free.remove(at: index)
         } else {
-            tensor = Tensor(zeros: shape)
+            buffer = Tensor(zeros: [count])
             allocatedBytes += count * MemoryLayout<Float>.stride
         }
-        lent[ObjectIdentifier(tensor)] = tensor
+        let key = ObjectIdentifier(buffer)
+        let tensor = views[key]?[shape] ?? Tensor(viewing: buffer, shape: shape)
+        views[key, default: [:]][shape] = tensor
+        lent[ObjectIdentifier(tensor)] = buffer
         return tensor
     }
 
@@ -33,7 +40,8 @@ public final class TensorPool {
     /// layer's own buffer, the caller's input) is left alone, so callers can give
     /// back whatever a layer returned without knowing where it came from.
     public func give(_ tensor: Tensor) {
-        guard lent.removeValue(forKey: ObjectIdentifier(tensor)) != nil else { return }
-        free[tensor.count, default: []].append(tensor)
+        guard let buffer = lent.removeValue(forKey: ObjectIdentifier(tensor)) else { return }
+        let index = free.firstIndex { $0.count >= buffer.count } ?? free.count
+        free.insert(buffer, at: index)
     }
 }

@@ -66,6 +66,13 @@ public final class Workspace: @unchecked Sendable {
         return view
     }
 
+    /// Bytes of scratch the workspace holds: worker and shared slots and the recomputed
+    /// buffer (the pool counts its own, ``TensorPool/allocatedBytes``).
+    public var scratchBytes: Int {
+        let slots = (workerSlots.flatMap { $0 } + sharedSlots).reduce(0) { $0 + $1.capacity }
+        return (slots + (recomputedBase?.count ?? 0)) * MemoryLayout<Float>.stride
+    }
+
     /// A shared buffer of at least `count` floats in slot `slot` (contents undefined).
     public func shared(slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
         while sharedSlots.count <= slot { sharedSlots.append(Buffer()) }

@@ -21,11 +21,11 @@ import Testing
 
     func draw(indices: [Int], labels: [Int], threads: Int, kind: SchedulerConfig.Kind, guidance: Float,
               convolution: Conv2d.Algorithm = .automatic) throws -> [[Float]] {
-        Parallel.configure(threads: threads)
-        defer { Parallel.configure(threads: nil) }
         let sampler = Sampler(unet: Self.model(convolution: convolution), scheduler: SchedulerConfig(kind: kind).makeScheduler(eta: 0.5),
                               nullClass: 2)
-        let images = try sampler.sample(indices: indices, labels: labels, seed: 11, steps: 6, guidanceScale: guidance)
+        let images = try Parallel.withWorkers(threads) {
+            try sampler.sample(indices: indices, labels: labels, seed: 11, steps: 6, guidanceScale: guidance)
+        }
         let perImage = images.count / indices.count
         return (0..<indices.count).map { Array(images.values[($0 * perImage)..<(($0 + 1) * perImage)]) }
     }

@@ -84,14 +84,14 @@ struct SyntheticImages: TrainingImages {
     @Test func trainingIsIndependentOfThreadCount() throws {
         var results: [[Float]] = []
         for threads in [1, 2] {
-            Parallel.configure(threads: threads)
-            let folder = Self.temporaryFolder()
-            defer { try? FileManager.default.removeItem(at: folder) }
-            let run = try Self.makeRun(folder: folder, steps: 3)
-            _ = try run.run(shouldStop: { false }, onStep: { _, _ in })
-            results.append(Self.state(run))
+            try Parallel.withWorkers(threads) {
+                let folder = Self.temporaryFolder()
+                defer { try? FileManager.default.removeItem(at: folder) }
+                let run = try Self.makeRun(folder: folder, steps: 3)
+                _ = try run.run(shouldStop: { false }, onStep: { _, _ in })
+                results.append(Self.state(run))
+            }
         }
-        Parallel.configure(threads: nil)
         #expect(results[0] == results[1])
     }
 

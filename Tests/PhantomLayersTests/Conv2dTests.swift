@@ -69,14 +69,14 @@ import Testing
     @Test func resultsAreBitIdenticalForAnyThreadCount() {
         var runs: [[Float]] = []
         for threads in [1, 2, 3] {
-            Parallel.configure(threads: threads)
-            let conv = Self.makeConv(4, 5, kernel: 3, stride: 1, pad: (1, 1, 1, 1), seed: 30)
-            let x = GradientCheck.random([5, 4, 8, 8], seed: 31)
-            let y = conv.forward(x)
-            let dx = conv.backward(GradientCheck.random(y.shape, seed: 32))
-            runs.append(y.values + dx.values + conv.weight.gradient.values + conv.bias.gradient.values)
+            Parallel.withWorkers(threads) {
+                let conv = Self.makeConv(4, 5, kernel: 3, stride: 1, pad: (1, 1, 1, 1), seed: 30)
+                let x = GradientCheck.random([5, 4, 8, 8], seed: 31)
+                let y = conv.forward(x)
+                let dx = conv.backward(GradientCheck.random(y.shape, seed: 32))
+                runs.append(y.values + dx.values + conv.weight.gradient.values + conv.bias.gradient.values)
+            }
         }
-        Parallel.configure(threads: nil)
         #expect(runs[0] == runs[1])
         #expect(runs[1] == runs[2])
     }

@@ -80,17 +80,17 @@ import Testing
     @Test func attentionIsBitIdenticalForAnyThreadCount() {
         var runs: [[Float]] = []
         for threads in [1, 2, 3] {
-            Parallel.configure(threads: threads)
-            let attention = SelfAttention(channels: 8, heads: 2, groups: 4, epsilon: 1e-5, rescale: 1)
-            for (i, entry) in attention.namedParameters.enumerated() {
-                entry.parameter.value.copy(from: GradientCheck.random(entry.parameter.shape, seed: UInt64(i), scale: 0.3))
+            Parallel.withWorkers(threads) {
+                let attention = SelfAttention(channels: 8, heads: 2, groups: 4, epsilon: 1e-5, rescale: 1)
+                for (i, entry) in attention.namedParameters.enumerated() {
+                    entry.parameter.value.copy(from: GradientCheck.random(entry.parameter.shape, seed: UInt64(i), scale: 0.3))
+                }
+                let x = GradientCheck.random([3, 8, 4, 4], seed: 50)
+                let y = attention.forward(x).values
+                let dx = attention.backward(GradientCheck.random(x.shape, seed: 51)).values
+                runs.append(y + dx + attention.namedParameters.flatMap { $0.parameter.gradient.values })
             }
-            let x = GradientCheck.random([3, 8, 4, 4], seed: 50)
-            let y = attention.forward(x).values
-            let dx = attention.backward(GradientCheck.random(x.shape, seed: 51)).values
-            runs.append(y + dx + attention.namedParameters.flatMap { $0.parameter.gradient.values })
         }
-        Parallel.configure(threads: nil)
         #expect(runs[0] == runs[1] && runs[1] == runs[2])
     }
 }

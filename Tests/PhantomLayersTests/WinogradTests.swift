@@ -84,14 +84,14 @@ import Testing
     func resultsAreBitIdenticalForAnyThreadCount(tiling: Conv2d.Algorithm) {
         var runs: [[Float]] = []
         for threads in [1, 2, 3] {
-            Parallel.configure(threads: threads)
-            let conv = Self.makeConv(16, 18, seed: 70, algorithm: tiling)
-            let x = GradientCheck.random([5, 16, 9, 8], seed: 71)
-            let y = conv.forward(x)
-            let dx = conv.backward(GradientCheck.random(y.shape, seed: 72))
-            runs.append(y.values + dx.values + conv.weight.gradient.values + conv.bias.gradient.values)
+            Parallel.withWorkers(threads) {
+                let conv = Self.makeConv(16, 18, seed: 70, algorithm: tiling)
+                let x = GradientCheck.random([5, 16, 9, 8], seed: 71)
+                let y = conv.forward(x)
+                let dx = conv.backward(GradientCheck.random(y.shape, seed: 72))
+                runs.append(y.values + dx.values + conv.weight.gradient.values + conv.bias.gradient.values)
+            }
         }
-        Parallel.configure(threads: nil)
         #expect(runs[0] == runs[1])
         #expect(runs[1] == runs[2])
     }

@@ -63,11 +63,11 @@ import Testing
         let samples = randomImages(count: 130, side: 12, seed: 5), training = randomImages(count: 530, side: 12, seed: 6)
         var results: [AuditResult] = []
         for threads in [1, 2, 3] {
-            Parallel.configure(threads: threads)
-            results.append(try MemorizationAudit.run(
-                samples: samples, training: training, configuration: AuditConfiguration(neighbourCount: 5)))
+            try Parallel.withWorkers(threads) {
+                results.append(try MemorizationAudit.run(
+                    samples: samples, training: training, configuration: AuditConfiguration(neighbourCount: 5)))
+            }
         }
-        Parallel.configure(threads: nil)
         for result in results.dropFirst() {
             #expect(result.samples == results[0].samples)
             #expect(result.trainingNearest == results[0].trainingNearest)

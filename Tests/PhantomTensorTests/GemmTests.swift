@@ -51,13 +51,13 @@ func randomValues(_ count: Int, seed: UInt64) -> [Float] {
         let a = randomValues(m * k, seed: 3), b = randomValues(k * n, seed: 4)
         var results: [[Float]] = []
         for threads in [1, 2, 3] {
-            Parallel.configure(threads: threads)
-            var c = [Float](repeating: 0, count: m * n)
-            parallelGemm(transposeB: transposeB, m: m, n: n, k: k, a: a, lda: k,
-                         b: b, ldb: transposeB ? k : n, c: &c, ldc: n, columnBlock: 128)
-            results.append(c)
+            Parallel.withWorkers(threads) {
+                var c = [Float](repeating: 0, count: m * n)
+                parallelGemm(transposeB: transposeB, m: m, n: n, k: k, a: a, lda: k,
+                             b: b, ldb: transposeB ? k : n, c: &c, ldc: n, columnBlock: 128)
+                results.append(c)
+            }
         }
-        Parallel.configure(threads: nil)
         #expect(results[0] == results[1] && results[1] == results[2])
         let expected = naiveProduct(a, b, m: m, n: n, k: k, transposeA: false, transposeB: transposeB)
         for (x, y) in zip(results[0], expected) { #expect(abs(x - y) <= 1e-4 * max(1, abs(y))) }
