@@ -18,7 +18,7 @@ struct WinogradConvolution {
     let workspace: Workspace
 
     /// Upper bound, in floats, of one transformed buffer (α² positions × channels × columns).
-    static let bufferBudget = 1 << 22
+    static let bufferBudget = 1 << 20
 
     private var tilesPerImage: Int {
         let tiles = tiling.tiles(height: height, width: width)
