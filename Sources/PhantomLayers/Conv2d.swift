@@ -35,10 +35,11 @@ public final class Conv2d: Module {
     /// The Winograd algorithm used for `height × width` images, or nil for im2col.
     /// ``Algorithm/automatic`` follows the per-shape measurements of `phantom-benchmark
     /// --config shapes` (2 cores, batch 8): F(4×4) is fastest from 32×32 images and 32
-    /// channels; on smaller images F(2×2) pays from 128 channels (its GEMMs have `K` =
-    /// channels and its transformed kernels grow with channels², so narrow layers on small
-    /// images stay with im2col). The choice does not depend on the batch size, so an
-    /// image's result does not either.
+    /// channels; on smaller images F(2×2) pays once channels × image side reach 1024
+    /// (64 channels at 16×16, 128 at 8×8): its GEMMs have `K` = channels and its
+    /// transformed kernels grow with channels², so narrow layers on small images stay
+    /// with im2col. The choice does not depend on the batch size, so an image's result
+    /// does not either.
     func winogradTiling(height: Int, width: Int) -> WinogradTiling? {
         switch algorithm {
         case .im2col: return nil
@@ -47,8 +48,9 @@ public final class Conv2d: Module {
         case .automatic:
             let narrowest = min(inChannels, outChannels)
             guard supportsWinograd && narrowest >= 32 && min(height, width) >= 8 else { return nil }
-            if min(height, width) >= 32 { return .f4 }
-            return narrowest >= 128 ? .f2 : nil
+            let side = min(height, width)
+            if side >= 32 { return .f4 }
+            return narrowest * side >= 1024 ? .f2 : nil
         }
     }
 

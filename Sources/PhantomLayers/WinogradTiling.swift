@@ -69,8 +69,8 @@ struct WinogradTiling: Sendable {
         let (rows, columns) = tiles(height: height, width: width)
         let m = outputTile, alpha = inputTile
         let paddedHeight = m * rows + 2, paddedWidth = m * columns + 2
-        let planes = paddedHeight * paddedWidth + 2 * alpha * paddedHeight * columns
         let tilesTotal = rows * columns
+        let planes = paddedHeight * paddedWidth + rows * alpha * paddedWidth + alpha * alpha * tilesTotal
         let products = (m * alpha + m * m) * tilesTotal
         let kernels = Self.kernelChunk * (9 + 3 * alpha)
         return max(planes, products, kernels)
@@ -139,32 +139,35 @@ struct WinogradTiling: Sendable {
     func transformInput(_ plane: UnsafePointer<Float>, height: Int, width: Int,
                         into v: UnsafeMutablePointer<Float>, xiStride: Int, scratch: UnsafeMutablePointer<Float>) {
         let (tileRows, tileColumns) = tiles(height: height, width: width)
-        let m = outputTile, alpha = inputTile
+        let m = outputTile, alpha = inputTile, count = tileRows * tileColumns
         let paddedHeight = m * tileRows + 2, paddedWidth = m * tileColumns + 2
-        let spread = paddedHeight * tileColumns
-        let padded = scratch, split = padded + paddedHeight * paddedWidth, mixed = split + alpha * spread
+        // padded image; Bᵀ d for every tile row as [a][r][x]; the same split by tile column as [k][r][a][b].
+        let padded = scratch, rows = padded + paddedHeight * paddedWidth
+        let split = rows + tileRows * alpha * paddedWidth
         padded.update(repeating: 0, count: paddedHeight * paddedWidth)
         for y in 0..<height { (padded + (y + 1) * paddedWidth + 1).update(from: plane + y * width, count: width) }
-        // split[k][y][b] = padded[y][m·b + k]: column k of every tile, contiguous per row.
-        for k in 0..<alpha {
-            for y in 0..<paddedHeight {
-                let source = padded + y * paddedWidth + k, target = split + k * spread + y * tileColumns
-                for b in 0..<tileColumns { target[b] = source[m * b] }
-            }
-        }
         inputMatrix.withUnsafeBufferPointer { matrix in
             let bt = matrix.baseAddress!
-            for s in 0..<alpha {   // mixed[s] = Σ_k Bᵀ[s, k] split[k]: d B, every row at once
-                combine(bt + s * alpha, stride: 1, terms: alpha, split, sourceStride: spread, count: spread,
-                        into: mixed + s * spread)
-            }
             for tileRow in 0..<tileRows {
+                for r in 0..<alpha {   // (Bᵀ d)[r, x] = Σ_k Bᵀ[r, k] d[m·a + k, x], whole padded rows
+                    combine(bt + r * alpha, stride: 1, terms: alpha, padded + m * tileRow * paddedWidth,
+                            sourceStride: paddedWidth, count: paddedWidth,
+                            into: rows + (tileRow * alpha + r) * paddedWidth)
+                }
+            }
+            for k in 0..<alpha {
                 for r in 0..<alpha {
-                    for s in 0..<alpha {   // V[r, s] = Σ_k Bᵀ[r, k] (d B)[m·a + k, s]
-                        combine(bt + r * alpha, stride: 1, terms: alpha,
-                                mixed + s * spread + m * tileRow * tileColumns, sourceStride: tileColumns,
-                                count: tileColumns, into: v + (r * alpha + s) * xiStride + tileRow * tileColumns)
+                    for tileRow in 0..<tileRows {
+                        let source = rows + (tileRow * alpha + r) * paddedWidth + k
+                        let target = split + (k * alpha + r) * count + tileRow * tileColumns
+                        for b in 0..<tileColumns { target[b] = source[m * b] }
                     }
+                }
+            }
+            for r in 0..<alpha {
+                for s in 0..<alpha {   // V[r, s] = Σ_k (Bᵀ d)[r, k] Bᵀ[s, k], every tile at once
+                    combine(bt + s * alpha, stride: 1, terms: alpha, split + r * count, sourceStride: alpha * count,
+                            count: count, into: v + (r * alpha + s) * xiStride)
                 }
             }
         }
