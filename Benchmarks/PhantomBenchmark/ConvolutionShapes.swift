@@ -9,6 +9,7 @@ let convolutionShapes: [(inChannels: Int, outChannels: Int, size: Int, batch: In
     (64, 64, 64, 8), (128, 64, 64, 8), (128, 128, 32, 8), (256, 128, 32, 8),
     (128, 128, 16, 8), (256, 256, 8, 8), (512, 256, 8, 8),                 // small
     (32, 32, 64, 16), (64, 32, 64, 16),                                    // the shipped model's top level
+    (64, 1, 64, 8), (32, 1, 32, 8),                                        // conv_out
 ]
 
 /// One line per shape: milliseconds and effective GFLOP/s (direct-convolution FLOPs

@@ -35,7 +35,8 @@ public final class Conv2d: Module {
     /// The Winograd algorithm used for `height × width` images, or nil for im2col.
     /// ``Algorithm/automatic`` follows the per-shape measurements of `phantom-benchmark
     /// --config shapes` (2 cores, batch 8): F(4×4) is fastest from 32×32 images and 32
-    /// channels; on smaller images F(2×2) pays once channels × image side reach 1024
+    /// channels (a single output channel, as `conv_out`, from 64×64); on smaller images
+    /// F(2×2) pays once channels × image side reach 1024
     /// (64 channels at 16×16, 128 at 8×8): its GEMMs have `K` = channels and its
     /// transformed kernels grow with channels², so narrow layers on small images stay
     /// with im2col. The choice does not depend on the batch size, so an image's result
@@ -46,11 +47,10 @@ public final class Conv2d: Module {
         case .winogradF2: return .f2
         case .winogradF4: return .f4
         case .automatic:
-            let narrowest = min(inChannels, outChannels)
-            guard supportsWinograd && narrowest >= 32 && min(height, width) >= 8 else { return nil }
             let side = min(height, width)
-            if side >= 32 { return .f4 }
-            return narrowest * side >= 1024 ? .f2 : nil
+            guard supportsWinograd && inChannels >= 32 && side >= 8 else { return nil }
+            if side >= 32 && (outChannels >= 32 || side >= 64) { return .f4 }
+            return min(inChannels, outChannels) * side >= 1024 ? .f2 : nil
         }
     }
 
@@ -157,8 +157,10 @@ public final class Conv2d: Module {
         // A stride-1 convolution with "same" padding passes its gradient back as another
         // such convolution of dy with the flipped, transposed kernel: one GEMM as efficient
         // as the forward one, instead of a thin Wᵀ·dy GEMM and a col2im scatter.
+        // (With one or a few input channels, as `conv_in`, the thin product is cheap and
+        // avoids a column buffer of 9·out rows.)
         let transposed = stride == 1 && kernel % 2 == 1 && [padTop, padLeft, padBottom, padRight].allSatisfy { $0 == kernel / 2 }
-            && !shape.isPointwise
+            && !shape.isPointwise && inChannels >= 8
         let gradientShape = ConvGeometry(channels: outChannels, height: shape.height, width: shape.width, kernel: kernel,
                                          stride: 1, padTop: padTop, padLeft: padLeft, padBottom: padBottom, padRight: padRight)
         let scratch = workspace.perWorker(slots: 2, counts: [columnCount, transposed ? gradientShape.columnRows * pixels : columnCount])

@@ -66,6 +66,20 @@ import Testing
             r: r, forward: { conv.forward(x) })
     }
 
+    /// From 8 input channels the input gradient of a 3×3 "same" convolution is computed
+    /// as a convolution with the flipped kernel (fewer channels use Wᵀ·dy and col2im).
+    @Test func flippedKernelInputGradientMatchesFiniteDifferences() {
+        let conv = Self.makeConv(8, 3, kernel: 3, stride: 1, pad: (1, 1, 1, 1), seed: 23)
+        conv.algorithm = .im2col
+        let x = GradientCheck.random([2, 8, 5, 4], seed: 24)
+        let y = conv.forward(x)
+        let r = GradientCheck.random(y.shape, seed: 25)
+        conv.zeroGradients()
+        let dx = conv.backward(r).values
+        GradientCheck().check(name: "conv3x3 flipped", checked: [("x", x), ("weight", conv.weight.value)],
+                              analytic: [dx, conv.weight.gradient.values], r: r, forward: { conv.forward(x) })
+    }
+
     @Test func resultsAreBitIdenticalForAnyThreadCount() {
         var runs: [[Float]] = []
         for threads in [1, 2, 3] {

@@ -20,6 +20,8 @@ import Testing
         #expect(winograd(32, 32, size: 32))
         #expect(winograd(64, 32, size: 64))
         #expect(!winograd(16, 64, size: 64))   // K = 16 input channels
+        #expect(winograd(64, 1, size: 64))     // conv_out on large images
+        #expect(!winograd(32, 1, size: 32))
         #expect(winograd(64, 64, size: 16))
         #expect(!winograd(64, 64, size: 8))
         #expect(winograd(128, 128, size: 16))
