@@ -7,7 +7,9 @@ import PhantomTensor
 /// Images go in groups; the tiles of a group are the columns of α² independent GEMMs,
 /// one per transformed position ξ, that the workers share out. Group sizes, the pieces
 /// of every parallel pass and the order of every sum depend only on the shapes, so
-/// results are bit-identical for any worker count. The input gradient is the
+/// results are bit-identical for any worker count; and since sgemm computes a column
+/// the same way wherever it sits, an image's output does not depend on the batch it
+/// came in (the sampler's batch-independence test checks this). The input gradient is the
 /// convolution of the output gradient with the flipped, transposed kernels, and the
 /// kernel gradient is the exact adjoint of the forward transforms, summed over all
 /// tiles of the batch by GEMM.
