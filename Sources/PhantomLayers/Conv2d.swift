@@ -59,9 +59,9 @@ public final class Conv2d: Module {
         winogradTiling(height: height, width: width) != nil
     }
 
-    /// Whether the shape is one ``Algorithm/winograd`` computes.
+    /// Whether the shape is one the Winograd algorithms compute: 3×3, stride 1, padding 1.
     public var supportsWinograd: Bool {
-        kernel == 3 && stride == 1 && [padTop, padLeft, padBottom, padRight].allSatisfy { $0 == 1 }
+        kernel == 3 && stride == 1 && padTop == 1 && padLeft == 1 && padBottom == 1 && padRight == 1
     }
 
     private var input: Tensor?
