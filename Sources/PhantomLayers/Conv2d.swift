@@ -175,10 +175,7 @@ public final class Conv2d: Module {
             let slot = slots + image * slotStride
             // Bias: sum of dy over pixels.
             for channel in 0..<outChannels {
-                let line = gradOut + channel * pixels
-                var sum: Float = 0
-                for p in 0..<pixels { sum += line[p] }
-                slot[weightCount + channel] = sum
+                slot[weightCount + channel] = LaneSums.sum(gradOut + channel * pixels, count: pixels)
             }
             var columns = UnsafePointer(source)
             if !shape.isPointwise {

@@ -40,29 +40,14 @@ struct WinogradConvolution {
         let buffers = prepare()
         transformKernels(weights, outChannels: outChannels, inChannels: inChannels, into: buffers.kernels,
                          scratch: buffers.scratch)
-        let tiles = tilesPerImage, plane = planeSize, tiling = tiling
         for group in groups {
-            let columns = group.count * tiles
+            let columns = group.count * tilesPerImage
             transformInputs(x, channels: inChannels, group: group, into: buffers.input, columns: columns,
                             scratch: buffers.scratch)
-            let (u, v, m) = (buffers.kernels, buffers.input, buffers.product)
-            let (inC, outC) = (inChannels, outChannels)
-            Parallel.forEach(tiling.positions) { xi, _ in
-                gemm(m: outC, n: columns, k: inC, a: u + xi * outC * inC, lda: inC,
-                     b: v + xi * inC * columns, ldb: columns, c: m + xi * outC * columns, ldc: columns,
-                     countsFlops: false)
-            }
-            let scratch = buffers.scratch, first = group.lowerBound
-            let (h, w) = (height, width)
-            Parallel.forEach(group.count * outC) { item, worker in
-                let image = item / outC, channel = item % outC
-                tiling.transformOutput(
-                    m + channel * columns + image * tiles, xiStride: outC * columns, bias: bias[channel],
-                    into: y + ((first + image) * outC + channel) * plane, height: h, width: w,
-                    scratch: scratch[worker, 0])
-            }
+            convolveTransformed(buffers.input, depth: inChannels, kernels: buffers.kernels, channels: outChannels,
+                                bias: bias, group: group, columns: columns, buffers: buffers, into: y)
         }
-        Profiler.countFlops(2 * batch * outChannels * inChannels * 9 * plane)
+        Profiler.countFlops(2 * batch * outChannels * inChannels * 9 * planeSize)
     }
 
     /// Adds `dL/dweights` (`[out, in, 3, 3]`) and `dL/dbias` to `weightGradient` and
@@ -79,6 +64,7 @@ struct WinogradConvolution {
         let tiles = tilesPerImage, plane = planeSize, (h, w) = (height, width), tiling = tiling
         let (inC, outC) = (inChannels, outChannels)
         let (u, du, v, m, scratch) = (buffers.kernels, kernelGradients, buffers.input, buffers.product, buffers.scratch)
+        let images = batch
         for (index, group) in groups.enumerated() {
             let columns = group.count * tiles, first = group.lowerBound
             // Kernel gradient: dU_ξ += dM_ξ · V_ξᵀ, with V the input tiles and dM = A dY Aᵀ.
@@ -97,36 +83,42 @@ struct WinogradConvolution {
             }
             // Input gradient: the convolution of dy with the flipped, transposed kernels.
             transformInputs(dy, channels: outC, group: group, into: v, columns: columns, scratch: scratch)
-            Parallel.forEach(tiling.positions) { xi, _ in
-                gemm(m: inC, n: columns, k: outC, a: u + xi * inC * outC, lda: outC,
-                     b: v + xi * outC * columns, ldb: columns, c: m + xi * inC * columns, ldc: columns,
-                     countsFlops: false)
-            }
-            Parallel.forEach(group.count * inC) { item, worker in
-                let image = item / inC, channel = item % inC
-                tiling.transformOutput(
-                    m + channel * columns + image * tiles, xiStride: inC * columns, bias: 0,
-                    into: dx + ((first + image) * inC + channel) * plane, height: h, width: w,
-                    scratch: scratch[worker, 0])
-            }
+            convolveTransformed(v, depth: outC, kernels: u, channels: inC, bias: nil, group: group,
+                                columns: columns, buffers: buffers, into: dx)
         }
         let pairs = outC * inC, chunk = WinogradTiling.kernelChunk
         Parallel.forEach((pairs + chunk - 1) / chunk) { piece, worker in
             let range = piece * chunk..<min(pairs, (piece + 1) * chunk)
             tiling.addKernelGradients(du, pairs: pairs, range: range, into: weightGradient, scratch: scratch[worker, 0])
         }
-        let images = batch
         Parallel.forEach(outC) { channel, _ in
             var total: Float = 0
-            for image in 0..<images {
-                let line = dy + (image * outC + channel) * plane
-                var sum: Float = 0
-                for p in 0..<plane { sum += line[p] }
-                total += sum
-            }
+            for image in 0..<images { total += LaneSums.sum(dy + (image * outC + channel) * plane, count: plane) }
             biasGradient[channel] += total
         }
         Profiler.countFlops(4 * batch * outChannels * inChannels * 9 * plane)
+    }
+
+    /// The products `M_ξ = U_ξ · V_ξ` of `kernels` (`[ξ][channels][depth]`) with the
+    /// transformed tiles `v` (`[ξ][depth][columns]`) of `group`, then their output transforms
+    /// (plus `bias`, if any) into the `channels` planes of each image of `output`.
+    private func convolveTransformed(_ v: UnsafePointer<Float>, depth: Int, kernels u: UnsafePointer<Float>,
+                                     channels: Int, bias: UnsafePointer<Float>?, group: Range<Int>, columns: Int,
+                                     buffers: Buffers, into output: UnsafeMutablePointer<Float>) {
+        let m = buffers.product, scratch = buffers.scratch, tiling = tiling
+        Parallel.forEach(tiling.positions) { xi, _ in
+            gemm(m: channels, n: columns, k: depth, a: u + xi * channels * depth, lda: depth,
+                 b: v + xi * depth * columns, ldb: columns, c: m + xi * channels * columns, ldc: columns,
+                 countsFlops: false)
+        }
+        let tiles = tilesPerImage, plane = planeSize, (h, w) = (height, width), first = group.lowerBound
+        Parallel.forEach(group.count * channels) { item, worker in
+            let image = item / channels, channel = item % channels
+            tiling.transformOutput(
+                m + channel * columns + image * tiles, xiStride: channels * columns, bias: bias?[channel] ?? 0,
+                into: output + ((first + image) * channels + channel) * plane, height: h, width: w,
+                scratch: scratch[worker, 0])
+        }
     }
 
     private struct Buffers {
