@@ -30,8 +30,8 @@ struct AttentionKernel {
         }
     }
 
-    /// Adds `dL/dk` and `dL/dv` into `dk`, `dv` and writes `dL/dq` to `dq`, given `do_`
-    /// = `dL/do` and the forward's `statistics`.
+    /// Adds `dL/dk` and `dL/dv` into `dk`, `dv` and writes `dL/dq` to `dq`, given
+    /// `outputGradient` = `dL/do` and the forward's `statistics`.
     func backward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                   outputGradient: UnsafePointer<Float>, statistics: UnsafePointer<Float>,
                   dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,

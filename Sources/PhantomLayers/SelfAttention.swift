@@ -18,8 +18,9 @@ public final class SelfAttention: Module {
     public let query: ChannelLinear, key: ChannelLinear, value: ChannelLinear, output: ChannelLinear
     private let workspace: Workspace
 
-    /// What the last forward kept for backward: Q, K, V, the attended values, each
-    /// query's softmax maximum and reciprocal sum.
+    /// What the last forward kept for backward: Q, K, V, the attended values (the
+    /// output projection's input, which it reads again in backward), each query's
+    /// softmax maximum and reciprocal sum.
     private var kept: (q: Tensor, k: Tensor, v: Tensor, attended: Tensor, statistics: Tensor)?
     /// The tensor the projections read the normalised input from.
     private var normalized: Tensor?
