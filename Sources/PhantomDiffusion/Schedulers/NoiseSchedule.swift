@@ -59,6 +59,34 @@ public struct NoiseSchedule: Equatable, Sendable {
         }
     }
 
+    /// The signal-to-noise ratio `SNR(t) = ᾱ_t / (1 − ᾱ_t)`, computed in Float32 from
+    /// √ᾱ_t and √(1 − ᾱ_t) as diffusers' `compute_snr` does.
+    public func signalToNoiseRatio(at timestep: Int) -> Float {
+        let (sqrtAlpha, sqrtOneMinusAlpha) = noiseScales(at: timestep)
+        let ratio = sqrtAlpha / sqrtOneMinusAlpha
+        return ratio * ratio
+    }
+
+    /// The min-SNR-γ loss weight of timestep t (Hang et al. 2023, "Efficient Diffusion
+    /// Training via Min-SNR Weighting Strategy", eq. 9 and its ε and v forms):
+    ///
+    ///     w(t) = min(SNR(t), γ) / SNR(t)         for ε-prediction
+    ///     w(t) = min(SNR(t), γ) / (SNR(t) + 1)   for v-prediction
+    ///     w(t) = min(SNR(t), γ)                  for x₀-prediction
+    ///
+    /// so that every timestep's loss is, in x₀ terms, capped at γ: the low-noise steps that
+    /// are easy to fit stop dominating the gradient. diffusers' training scripts
+    /// (`--snr_gamma`) compute the same in Float32.
+    public func minSNRWeight(at timestep: Int, gamma: Float) -> Float {
+        let snr = signalToNoiseRatio(at: timestep)
+        let clipped = min(snr, gamma)
+        switch predictionType {
+        case .epsilon: return clipped / snr
+        case .vPrediction: return clipped / (snr + 1)
+        case .sample: return clipped
+        }
+    }
+
     /// √ᾱ_t and √(1 − ᾱ_t) in Float32, as diffusers' `alphas_cumprod[t] ** 0.5` and `(1 - alphas_cumprod[t]) ** 0.5`.
     func noiseScales(at timestep: Int) -> (sqrtAlpha: Float, sqrtOneMinusAlpha: Float) {
         precondition(alphasCumprod.indices.contains(timestep),

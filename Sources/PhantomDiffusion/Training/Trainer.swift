@@ -14,7 +14,8 @@ public struct StepReport: Sendable {
 }
 
 /// Trains a ``UNet2D`` to denoise: each step draws images, timesteps and noise,
-/// regresses the model output on the target of the noise schedule (MSE), and
+/// regresses the model output on the target of the noise schedule (MSE, optionally
+/// min-SNR-γ weighted per image), and
 /// updates the weights with AdamW, then the EMA.
 ///
 /// Every random draw is keyed by (seed, purpose, step, position in the batch) and
@@ -85,8 +86,11 @@ public final class Trainer {
                                   classLabels: nullClass == nil ? nil : batch.labels,
                                   dropoutKey: unet.config.dropout > 0
                                       ? DropoutKey(seed: options.seed, step: step, imageIndices: batch.positions) : nil)
+        let weights = options.snrGamma.map { gamma in
+            batch.timesteps.map { Double(schedule.minSNRWeight(at: $0, gamma: Float(gamma))) }
+        }
         let loss = MeanSquaredError.lossAndGradient(prediction: output, target: batch.target,
-                                                    gradient: batch.outputGradient)
+                                                    imageWeights: weights, gradient: batch.outputGradient)
         unet.backward(batch.outputGradient)
         let norm = gradientNorm(parameters)
         let learningRate = options.learningRate(afterSteps: step)

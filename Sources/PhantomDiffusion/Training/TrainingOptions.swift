@@ -32,6 +32,9 @@ public struct TrainingOptions: Equatable, Sendable, Codable {
     public var horizontalFlip = false
     /// Probability of replacing a class label by the null class (for classifier-free guidance).
     public var labelDropout = 0.1
+    /// γ of min-SNR-γ loss weighting (``NoiseSchedule/minSNRWeight(at:gamma:)``); nil
+    /// weights every timestep equally.
+    public var snrGamma: Double? = nil
     /// How many steps with a non-finite loss or gradient may be skipped before the run stops.
     public var skipNonFinite = 0
 
