@@ -61,6 +61,14 @@ let package = Package(
         // Privacy: the memorization audit (nearest training neighbours of samples).
         .target(name: "PhantomPrivacy", dependencies: ["PhantomTensor", "PhantomImaging"], swiftSettings: kernelSettings),
 
+        // Evaluation: a domain feature network, Fréchet distance, precision/recall, density/coverage,
+        // diversity (MS-SSIM), class consistency and train-on-synthetic utility of a sample folder.
+        .target(
+            name: "PhantomEvaluation",
+            dependencies: ["PhantomLayers", "PhantomTensor", "PhantomImaging", "PhantomPrivacy", "PhantomSafetensors"],
+            swiftSettings: kernelSettings
+        ),
+
         // The command-line tool: thin over the libraries.
         .executableTarget(
             name: "phantom",
@@ -68,6 +76,7 @@ let package = Package(
                 "PhantomImaging",
                 "PhantomPrivacy",
                 "PhantomDiffusion",
+                "PhantomEvaluation",
                 "PhantomTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -99,5 +108,9 @@ let package = Package(
         .testTarget(name: "PhantomSafetensorsTests", dependencies: ["PhantomSafetensors"]),
         .testTarget(name: "PhantomImagingTests", dependencies: ["PhantomImaging", "CPNG"]),
         .testTarget(name: "PhantomPrivacyTests", dependencies: ["PhantomPrivacy", "PhantomImaging"]),
+        .testTarget(
+            name: "PhantomEvaluationTests",
+            dependencies: ["PhantomEvaluation", "PhantomLayers", "PhantomTensor", "PhantomImaging", "PhantomTestSupport"]
+        ),
     ]
 )

@@ -5,7 +5,8 @@ import ArgumentParser
 struct Phantom: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "phantom",
-        abstract: "Train, sample and audit diffusion models of grayscale medical scans.",
-        subcommands: [DatasetCommand.self, TrainCommand.self, ForwardCommand.self, SampleCommand.self, AuditCommand.self]
+        abstract: "Train, sample, audit and evaluate diffusion models of grayscale medical scans.",
+        subcommands: [DatasetCommand.self, TrainCommand.self, ForwardCommand.self, SampleCommand.self, AuditCommand.self,
+                      EvaluateCommand.self]
     )
 }
