@@ -2,16 +2,20 @@ import Foundation
 
 /// The fixed recipe that trains a ``FeatureNetwork``: AdamW with linear warm-up over the
 /// first 5% of steps and a cosine decay to 0, global gradient-norm clipping at 1, batches
-/// in a seeded order that reshuffles every epoch, no augmentation.
+/// in a seeded order that reshuffles every epoch, each image shifted by a random whole
+/// number of pixels in `−maxShift…maxShift` along each axis (edges repeated), so that the
+/// features do not hinge on exact registration.
 ///
 /// The same recipe trains the feature network (on the real training set) and every arm
 /// of the train-on-synthetic utility test, so those arms differ only in their data.
 public struct ClassifierRecipe: Codable, Hashable, Sendable {
-    public var epochs: Double = 10
+    public var epochs: Double = 20
     public var batchSize = 32
     public var learningRate = 2e-3
     public var weightDecay = 1e-4
     public var seed: UInt64 = 0
+    /// The largest random shift, in pixels, of a training image.
+    public var maxShift = 4
 
     public init() {}
 

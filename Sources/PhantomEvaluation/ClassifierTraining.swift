@@ -32,8 +32,12 @@ extension FeatureNetwork {
                                                                    purpose: dataOrderPurpose, round: UInt32(truncatingIfNeeded: epoch)))
                 }
                 let index = epochOrder.order[position % images.count]
+                let stream = RandomStream(seed: recipe.seed, shiftPurpose, UInt32(truncatingIfNeeded: step), UInt32(slot))
+                let span = Float(2 * recipe.maxShift + 1)
+                let dx = min(2 * recipe.maxShift, Int(stream.uniform(0) * span)) - recipe.maxShift
+                let dy = min(2 * recipe.maxShift, Int(stream.uniform(1) * span)) - recipe.maxShift
                 images.image(index).withUnsafeBufferPointer { source in
-                    (batch.data + slot * images.pixelsPerImage).update(from: source.baseAddress!, count: images.pixelsPerImage)
+                    shifted(source.baseAddress!, side: images.side, dx: dx, dy: dy, into: batch.data + slot * images.pixelsPerImage)
                 }
                 labels[slot] = images.labels[index]
             }
@@ -48,6 +52,18 @@ extension FeatureNetwork {
         }
         return network
     }
+
+    /// Writes `source` moved by (dx, dy) pixels into `target`, repeating the edge pixels
+    /// into the uncovered border.
+    static func shifted(_ source: UnsafePointer<Float>, side: Int, dx: Int, dy: Int, into target: UnsafeMutablePointer<Float>) {
+        for y in 0..<side {
+            let sourceRow = source + min(side - 1, max(0, y - dy)) * side
+            for x in 0..<side { target[y * side + x] = sourceRow[min(side - 1, max(0, x - dx))] }
+        }
+    }
+
+    /// The second key word of the classifier's augmentation streams ("SHFT").
+    static let shiftPurpose: UInt32 = 0x5348_4654
 
     /// The second key word of the classifier's data-order streams ("ORDR").
     static let dataOrderPurpose: UInt32 = 0x4F52_4452

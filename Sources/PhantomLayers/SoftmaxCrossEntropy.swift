@@ -21,8 +21,14 @@ public enum SoftmaxCrossEntropy {
         var total = 0.0
         for row in 0..<rows {
             precondition((0..<classes).contains(labels[row]), "label \(labels[row]) outside 0..<\(classes)")
-            let probabilities = softmax(logits.data + row * classes, classes: classes)
-            total -= log(max(probabilities[labels[row]], .leastNormalMagnitude))
+            let line = logits.data + row * classes
+            let probabilities = softmax(line, classes: classes)
+            // −log p_y = log Σ_j exp(z_j − m) − (z_y − m), finite however far apart the logits are.
+            var largest = -Double.infinity
+            for k in 0..<classes { largest = max(largest, Double(line[k])) }
+            var sum = 0.0
+            for k in 0..<classes { sum += exp(Double(line[k]) - largest) }
+            total += log(sum) - (Double(line[labels[row]]) - largest)
             for k in 0..<classes {
                 let indicator: Double = k == labels[row] ? 1 : 0
                 gradient.data[row * classes + k] = Float((probabilities[k] - indicator) / Double(rows))
