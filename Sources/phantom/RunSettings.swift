@@ -10,6 +10,8 @@ struct RunSettings: Codable {
     var options: TrainingOptions
     var classNames: [String]
     var bitDepth: Int
+    /// The model folder the run's weights started from (`--init-from`), if any.
+    var initFrom: String? = nil
 
     static func url(in run: URL) -> URL { run.appendingPathComponent("run.json") }
     static func unetConfigURL(in run: URL) -> URL { run.appendingPathComponent("unet_config.json") }

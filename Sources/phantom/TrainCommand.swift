@@ -23,6 +23,8 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Model size: \(UNetConfig.presetNames.joined(separator: ", ")).") var preset = "tiny"
     @Option(help: "A diffusers UNet2DModel config.json to use instead of a preset.") var unetConfig: String?
+    @Option(help: "Start from this model folder's weights (Phantom's or a diffusers UNet2DModel), with a fresh optimizer and schedule.")
+    var initFrom: String?
     @Option(help: "Image side in pixels (default: the preset's, 32 for tiny and cifar, 64 for small).")
     var resolution: Int?
     @Option(help: "Images per step.") var batchSize: Int?
@@ -67,6 +69,7 @@ struct TrainCommand: ParsableCommand {
         if unetConfig == nil && UNetConfig.preset(preset) == nil {
             throw ValidationError("--preset must be one of \(UNetConfig.presetNames.joined(separator: ", ")), got \(preset)")
         }
+        if initFrom != nil && unetConfig != nil { throw ValidationError("give --init-from or --unet-config, not both: the model fixes the configuration") }
         if let timeLimit, Terminal.parseDuration(timeLimit) == nil {
             throw ValidationError("--time-limit: cannot read \(timeLimit) (examples: 90m, 2h, 1h30m, 3600)")
         }
@@ -106,6 +109,8 @@ struct TrainCommand: ParsableCommand {
         var unetConfig: UNetConfig
         var schedulerConfig: SchedulerConfig
         var resumed: Bool
+        /// The weights a fresh run starts from (`--init-from`).
+        var initialWeights: InitialWeights?
     }
 
     private func loadDataset(_ path: String, resolution: Int, skipBad: Bool) throws -> ImageFolderDataset {
@@ -123,7 +128,11 @@ struct TrainCommand: ParsableCommand {
     private func freshSetup(_ runFolder: URL) throws -> Setup {
         if resume { Terminal.note("\(out) holds no run yet; starting a new one") }
         var config: UNetConfig
-        if let unetConfig {
+        var initialWeights: InitialWeights?
+        if let initFrom {
+            do { initialWeights = try InitialWeights(path: initFrom) } catch { throw CommandError(error.description) }
+            config = initialWeights!.model.unet.config
+        } else if let unetConfig {
             do { config = try UNetConfig(contentsOf: URL(fileURLWithPath: unetConfig)) } catch {
                 throw CommandError(error.description)
             }
@@ -138,7 +147,13 @@ struct TrainCommand: ParsableCommand {
         config.sampleSize = side
         let dataset = try loadDataset(data, resolution: side, skipBad: skipBad)
         let classes = dataset.isLabeled ? dataset.classNames.count : 0
-        if unetConfig == nil && classes >= 2 { config.numClassEmbeds = classes + 1 }
+        if let initialWeights {
+            do {
+                config = try initialWeights.configuration(resolution: side, classNames: classes >= 2 ? dataset.classNames : [])
+            } catch { throw CommandError(error.description) }
+        } else if unetConfig == nil && classes >= 2 {
+            config.numClassEmbeds = classes + 1
+        }
 
         var options = TrainingOptions()
         options.batchSize = batchSize ?? options.batchSize
@@ -160,10 +175,11 @@ struct TrainCommand: ParsableCommand {
         options.snrGamma = gamma > 0 ? gamma : nil
 
         var scheduler = SchedulerConfig(kind: .ddpm)
-        scheduler.predictionType = predictionType.flatMap(PredictionType.init) ?? Self.defaultPredictionType
+        scheduler.predictionType = predictionType.flatMap(PredictionType.init)
+            ?? initialWeights?.model.schedulerConfig?.predictionType ?? Self.defaultPredictionType
         let settings = RunSettings(data: data, resolution: side, skipBad: skipBad, options: options,
                                    classNames: classes >= 2 ? dataset.classNames : [],
-                                   bitDepth: dataset.bitDepth.rawValue)
+                                   bitDepth: dataset.bitDepth.rawValue, initFrom: initFrom)
         do {
             try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
             try config.jsonData().write(to: RunSettings.unetConfigURL(in: runFolder))
@@ -172,7 +188,8 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw CommandError("\(out): cannot write the run folder (\(fileErrorReason(error, path: RunSettings.url(in: runFolder))))")
         }
-        return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: false)
+        return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: false,
+                     initialWeights: initialWeights)
     }
 
     private func resumedSetup(_ runFolder: URL) throws -> Setup {
@@ -187,13 +204,14 @@ struct TrainCommand: ParsableCommand {
             throw CommandError("\(out): cannot read the run's settings (\(error))")
         }
         let overridden = [batchSize != nil, lr != nil, steps != nil, epochs != nil, seed != nil, resolution != nil,
-                          unetConfig != nil, predictionType != nil, warmupSteps != nil, labelDropout != nil,
+                          unetConfig != nil, predictionType != nil, warmupSteps != nil, labelDropout != nil, initFrom != nil,
                           snrGamma != nil]
         if overridden.contains(true) {
             Terminal.note("resuming with the settings stored in \(RunSettings.url(in: runFolder).path); model and optimizer options given now are ignored")
         }
         let dataset = try loadDataset(settings.data, resolution: settings.resolution, skipBad: settings.skipBad)
-        return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: true)
+        return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: true,
+                     initialWeights: nil)
     }
 
     private func train(_ setup: Setup, in runFolder: URL) throws {
@@ -201,6 +219,10 @@ struct TrainCommand: ParsableCommand {
         let settings = setup.settings
         let unet = UNet2D(config: setup.unetConfig)
         unet.initializeParameters(seed: settings.options.seed)
+        if let initialWeights = setup.initialWeights {
+            initialWeights.copy(into: unet)
+            print("starting from the weights of \(initialWeights.path)")
+        }
         let trainer: Trainer
         do {
             trainer = try Trainer(unet: unet, images: DatasetImages(dataset: setup.dataset),
