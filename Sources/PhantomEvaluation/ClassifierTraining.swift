@@ -10,7 +10,7 @@ extension FeatureNetwork {
     ///
     /// - Precondition: `images` is not empty and every label is in `0..<classNames.count`.
     public static func train(on images: LabeledImages, classNames: [String], recipe: ClassifierRecipe,
-                             steps: Int? = nil, progress: ((Int, Int, Double) -> Void)? = nil) -> FeatureNetwork {
+                             steps: Int? = nil, progress: (Int, Int, Double) -> Void = { _, _, _ in }) -> FeatureNetwork {
         precondition(images.count > 0 && images.labels.allSatisfy { (0..<classNames.count).contains($0) },
                      "training images and labels")
         let network = FeatureNetwork(side: images.side, classNames: classNames, seed: recipe.seed)
@@ -48,7 +48,7 @@ extension FeatureNetwork {
             clipGradients(parameters, maxNorm: 1)
             optimizer.learningRate = recipe.learningRate(step: step, of: total)
             optimizer.step()
-            progress?(step + 1, total, loss)
+            progress(step + 1, total, loss)
         }
         return network
     }

@@ -63,31 +63,14 @@ public enum SampleEvaluation {
             network = loaded
             summary = .init(source: "loaded", path: request.network, trainingImages: nil, seconds: 0, accuracyOnReal: 0)
         } else {
-            let train = train!
-            let key = FeatureNetworkFile.cacheKey(images: train, classNames: classNames, recipe: request.recipe)
-            let cached = request.network == nil ? request.cacheDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("\(key).safetensors") } : nil
-            if let cached, FileManager.default.fileExists(atPath: cached.path),
-               let (found, description) = try? FeatureNetworkFile.read(cached), description.trainingKey == key {
-                network = found
-                summary = .init(source: "cached", path: cached.path, trainingImages: train.count, seconds: 0, accuracyOnReal: 0)
-            } else {
-                network = FeatureNetwork.train(on: train, classNames: classNames, recipe: request.recipe) { step, total, _ in
-                    progress("training the feature network", step, total)
-                }
-                let trainAccuracy = accuracy(network.embed(train).predictions, train.labels)
-                let description = FeatureNetworkFile.Description(side: side, classNames: classNames, recipe: request.recipe,
-                                                                 trainingKey: key, trainingAccuracy: trainAccuracy)
-                let destination = request.network.map { URL(fileURLWithPath: $0) } ?? cached
-                if let destination {
-                    try? FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    do { try FeatureNetworkFile.write(network, description: description, to: destination) } catch {
-                        if request.network != nil { throw error }
-                        warnings.append("could not cache the feature network: \(error)")
-                    }
-                }
-                summary = .init(source: "trained", path: destination?.path, trainingImages: train.count,
-                                seconds: Date().timeIntervalSince(networkStarted), accuracyOnReal: 0)
+            let obtained = try FeatureNetworkCache.obtain(
+                train: train!, classNames: classNames, recipe: request.recipe, networkPath: request.network,
+                cacheDirectory: request.cacheDirectory, warnings: &warnings) { step, total in
+                progress("training the feature network", step, total)
             }
+            network = obtained.network
+            summary = .init(source: obtained.source, path: obtained.path, trainingImages: train!.count,
+                            seconds: Date().timeIntervalSince(networkStarted), accuracyOnReal: 0)
         }
 
         // 3. Embeddings.

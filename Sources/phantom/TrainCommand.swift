@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PhantomDiffusion
+import PhantomEvaluation
 import PhantomImaging
 import PhantomTensor
 
@@ -46,6 +47,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoints to keep.") var keepCheckpoints = 3
     @Option(help: "Write a sample grid from the EMA weights every N steps.") var sampleEvery: Int?
     @Option(help: "Log a metrics line every N steps.") var logEvery = 10
+    @Option(help: "Every N steps, sample the EMA model (DPM-Solver++, 20 steps) and log Fréchet distance, class consistency, precision and recall against --eval-real.")
+    var evalEvery: Int?
+    @Option(help: "With --eval-every: the real test images (DIR/<class>/…).") var evalReal: String?
+    @Option(help: "With --eval-every: samples per class.") var evalSamples = 16
     @Option(help: "Checkpoint and stop after this long (e.g. 90m, 2h, 3600).") var timeLimit: String?
     @Option(help: "Checkpoint and stop after this many steps of this invocation.") var stopAfterSteps: Int?
     @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
@@ -73,6 +78,9 @@ struct TrainCommand: ParsableCommand {
         if let timeLimit, Terminal.parseDuration(timeLimit) == nil {
             throw ValidationError("--time-limit: cannot read \(timeLimit) (examples: 90m, 2h, 1h30m, 3600)")
         }
+        if (evalEvery == nil) != (evalReal == nil) { throw ValidationError("--eval-every and --eval-real go together") }
+        if let evalEvery, evalEvery < 1 { throw ValidationError("--eval-every must be positive") }
+        if evalSamples < 2 { throw ValidationError("--eval-samples must be at least 2") }
         guard checkpointEvery > 0, keepCheckpoints > 0, logEvery > 0 else {
             throw ValidationError("--checkpoint-every, --keep-checkpoints and --log-every must be positive")
         }
@@ -237,6 +245,9 @@ struct TrainCommand: ParsableCommand {
         plan.sampleEvery = sampleEvery
         plan.timeLimit = timeLimit.flatMap(Terminal.parseDuration)
         plan.stopAfterSteps = stopAfterSteps
+        plan.evaluateEvery = evalEvery
+        plan.evaluationSamplesPerClass = evalSamples
+        let evaluator = try makeEvaluator(settings)
         let info = ModelInfo(classNames: settings.classNames, nullClass: trainer.nullClass,
                              bitDepth: settings.bitDepth, resolution: settings.resolution)
         let run = TrainingRun(trainer: trainer, folder: runFolder, plan: plan,
@@ -266,7 +277,15 @@ struct TrainCommand: ParsableCommand {
             outcome = try run.run(
                 shouldStop: { InterruptFlag.isRaised },
                 onStep: { report, rate in progress.update(report, imagesPerSecond: rate) },
-                onSample: { images, step in writeSampleGrid(images, step: step, runFolder: runFolder, bitDepth: settings.bitDepth) })
+                onSample: { images, step in writeSampleGrid(images, step: step, runFolder: runFolder, bitDepth: settings.bitDepth) },
+                onEvaluate: evaluator.map { evaluator in
+                    { images, labels, step in
+                        let metrics = evaluator.evaluate(samples: Self.labeledImages(images, labels: labels ?? [], bitDepth: settings.bitDepth))
+                        Terminal.note("step \(step): " + metrics.sorted { $0.key < $1.key }
+                            .map { "\($0.key.dropFirst(5)) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
+                        return metrics
+                    }
+                })
         } catch {
             Terminal.endProgress()
             throw CommandError(error.description)
@@ -278,6 +297,36 @@ struct TrainCommand: ParsableCommand {
         case .stopped(let reason):
             print("\(reason); checkpoint saved. Continue with: phantom train \(settings.data) --out \(out) --resume")
         }
+    }
+
+    /// The evaluator of `--eval-every`, which trains or loads the feature network now.
+    private func makeEvaluator(_ settings: RunSettings) throws -> TrainingEvaluator? {
+        guard evalEvery != nil, let evalReal else { return nil }
+        guard settings.classNames.count >= 2 else {
+            throw CommandError("--eval-every needs class folders in \(settings.data): the feature network is a classifier")
+        }
+        do {
+            let evaluator = try TrainingEvaluator(
+                train: settings.data, real: evalReal, side: settings.resolution, classNames: settings.classNames,
+                cacheDirectory: EvaluateCommand.defaultCacheDirectory) { step, total in
+                Terminal.progress("training the evaluation's feature network: \(Terminal.bar(Double(step) / Double(total))) \(step)/\(total)")
+            }
+            Terminal.endProgress()
+            return evaluator
+        } catch {
+            Terminal.endProgress()
+            throw CommandError(error.description)
+        }
+    }
+
+    /// Samples `[N, 1, H, W]` in [-1, 1] as the evaluation reads them from files: rounded
+    /// to the run's bit depth.
+    static func labeledImages(_ images: Tensor, labels: [Int], bitDepth: Int) -> LabeledImages {
+        let levels = Float((1 << bitDepth) - 1)
+        let pixels = images.values.map { value in
+            (min(1, max(-1, value)) * 0.5 + 0.5) * levels
+        }.map { ($0.rounded() / levels) * 2 - 1 }
+        return LabeledImages(side: images.shape[2], pixels: pixels, labels: labels)
     }
 
     private func writeSampleGrid(_ images: Tensor, step: Int, runFolder: URL, bitDepth: Int) {

@@ -113,6 +113,30 @@ struct SyntheticImages: TrainingImages {
         #expect(late < 0.8 * early, "loss \(early) → \(late)")
     }
 
+    @Test func evaluationSamplesAreLoggedWithTheirStep() throws {
+        let folder = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var plan = TrainingRun.Plan()
+        plan.evaluateEvery = 2
+        plan.evaluationSamplesPerClass = 3
+        let run = try Self.makeRun(folder: folder, steps: 4, plan: plan)
+        var calls: [(shape: [Int], labels: [Int]?, step: Int)] = []
+        _ = try run.run(shouldStop: { false }, onStep: { _, _ in }, onEvaluate: { images, labels, step in
+            calls.append((images.shape, labels, step))
+            return ["eval_score": Double(step) / 10]
+        })
+        #expect(calls.map(\.step) == [2, 4])
+        #expect(calls.first?.shape == [6, 1, 8, 8])
+        #expect(calls.first?.labels == [0, 0, 0, 1, 1, 1])
+        let lines = try String(contentsOf: run.metricsFile, encoding: .utf8).split(separator: "\n")
+        let evaluations = lines.compactMap { line -> [String: Any]? in
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?["eval_score"] == nil ? nil : object
+        }
+        #expect(evaluations.map { $0["step"] as? Int } == [2, 4])
+        #expect(evaluations.map { $0["eval_score"] as? Double } == [0.2, 0.4])
+    }
+
     @Test func checkpointsArePrunedAndNeverIncomplete() throws {
         let folder = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

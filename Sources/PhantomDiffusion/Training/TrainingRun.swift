@@ -15,6 +15,10 @@ public final class TrainingRun {
         public var logEvery = 10
         /// Write a sample grid from the EMA weights every this many steps (nil: never).
         public var sampleEvery: Int?
+        /// Draw samples from the EMA weights and hand them to `onEvaluate` every N steps.
+        public var evaluateEvery: Int?
+        /// Samples per class (or in all, unconditional) for `onEvaluate`.
+        public var evaluationSamplesPerClass = 16
         /// Stop (after a checkpoint) once this many seconds have passed.
         public var timeLimit: Double?
         /// Stop (after a checkpoint) after this many steps in this invocation.
@@ -64,7 +68,8 @@ public final class TrainingRun {
     /// worth of EMA samples `[N, 1, H, W]` in [-1, 1] every `sampleEvery` steps.
     public func run(shouldStop: () -> Bool,
                     onStep: (StepReport, Double) -> Void,
-                    onSample: (Tensor, Int) -> Void = { _, _ in }) throws(TrainingError) -> Outcome {
+                    onSample: (Tensor, Int) -> Void = { _, _ in },
+                    onEvaluate: ((Tensor, [Int]?, Int) -> [String: Double])? = nil) throws(TrainingError) -> Outcome {
         try prepareFolder()
         let start = DispatchTime.now().uptimeNanoseconds
         let firstStep = trainer.step
@@ -82,6 +87,12 @@ public final class TrainingRun {
             }
             if let every = plan.sampleEvery, report.step % every == 0 {
                 try onSample(sampleGrid(), report.step)
+            }
+            if let every = plan.evaluateEvery, let onEvaluate, report.step % every == 0 {
+                let labels = evaluationLabels()
+                let metrics = onEvaluate(try sampleEMA(labels: labels, count: labels?.count ?? plan.evaluationSamplesPerClass),
+                                         labels, report.step)
+                appendLine(metrics.mapValues { $0 as Any }.merging(["step": report.step]) { $1 })
             }
             if report.step == trainer.options.steps { break }
             if report.step % plan.checkpointEvery == 0 { try saveCheckpoint() }
@@ -122,20 +133,39 @@ public final class TrainingRun {
 
     /// One image per class (or 8 unconditional images), 20 DPM-Solver++ steps from the EMA weights.
     private func sampleGrid() throws(TrainingError) -> Tensor {
-        trainer.ema.copy(into: emaUNet)
         let classes = info.classNames.count
         let labels: [Int]? = trainer.nullClass == nil ? nil : Array(0..<max(1, classes))
-        let count = labels?.count ?? 8
+        return try sampleEMA(labels: labels, count: labels?.count ?? 8)
+    }
+
+    /// The labels of the evaluation samples: `evaluationSamplesPerClass` of each class
+    /// in turn, or nil for an unconditional model.
+    private func evaluationLabels() -> [Int]? {
+        guard trainer.nullClass != nil, !info.classNames.isEmpty else { return nil }
+        return info.classNames.indices.flatMap { Array(repeating: $0, count: plan.evaluationSamplesPerClass) }
+    }
+
+    /// `count` images (noise indices 0..<count, labels as given), 20 DPM-Solver++ steps
+    /// from the EMA weights, in batches of 16.
+    private func sampleEMA(labels: [Int]?, count: Int) throws(TrainingError) -> Tensor {
+        trainer.ema.copy(into: emaUNet)
         var fast = schedulerConfig
         fast.kind = .dpmSolverMultistep
         fast.timestepSpacing = .linspace
         let sampler = Sampler(unet: emaUNet, scheduler: fast.makeScheduler(), nullClass: trainer.nullClass)
-        do {
-            return try sampler.sample(indices: Array(0..<count), labels: labels, seed: trainer.options.seed,
-                                      steps: 20, guidanceScale: 1)
-        } catch {
-            throw .invalid(error.description)
+        let side = emaUNet.config.sampleSize, perImage = emaUNet.config.outChannels * side * side
+        let images = Tensor(zeros: [count, emaUNet.config.outChannels, side, side])
+        for start in stride(from: 0, to: count, by: 16) {
+            let indices = Array(start..<min(count, start + 16))
+            do {
+                let batch = try sampler.sample(indices: indices, labels: labels.map { labels in indices.map { labels[$0] } },
+                                               seed: trainer.options.seed, steps: 20, guidanceScale: 1)
+                (images.data + start * perImage).update(from: batch.data, count: batch.count)
+            } catch {
+                throw .invalid(error.description)
+            }
         }
+        return images
     }
 
     private func prepareFolder() throws(TrainingError) {
@@ -150,12 +180,16 @@ public final class TrainingRun {
     }
 
     private func appendMetrics(_ report: StepReport, imagesPerSecond: Double) {
-        let line: [String: Any] = [
+        appendLine([
             "step": report.step, "loss": report.loss.isFinite ? report.loss : NSNull(),
             "lr": report.learningRate, "images_per_sec": imagesPerSecond,
             "grad_norm": report.gradientNorm.isFinite ? report.gradientNorm : NSNull(),
             "skipped": report.skipped,
-        ]
+        ])
+    }
+
+    /// Appends one JSON object as a line of `metrics.jsonl`.
+    private func appendLine(_ line: [String: Any]) {
         guard var data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) else { return }
         data.append(0x0A)
         if let handle = try? FileHandle(forWritingTo: metricsFile) {

@@ -1,0 +1,67 @@
+import Foundation
+
+/// Scores samples drawn during training (`phantom train --eval-every N`), so a run's
+/// `metrics.jsonl` shows whether it is still improving: Fréchet distance beside the real
+/// reference at the same n, class consistency, precision and recall against real test
+/// images, all in the features of the same domain network `phantom evaluate` uses (read
+/// from the cache or trained once when the run starts).
+public final class TrainingEvaluator {
+    public let classNames: [String]
+    public let side: Int
+    let network: FeatureNetwork
+    let real: Embedding
+    let train: LabeledImages
+    let seed: UInt64
+    let neighbours: Int
+
+    /// Loads `train` and `real` at `side` and obtains the feature network.
+    ///
+    /// - Parameters:
+    ///   - classNames: the run's classes; the folders must hold exactly these.
+    ///   - progress: `(step, steps)` while the feature network trains.
+    public init(train trainFolder: String, real realFolder: String, side: Int, classNames: [String],
+                cacheDirectory: String?, seed: UInt64 = 0, neighbours: Int = 3,
+                progress: (Int, Int) -> Void = { _, _ in }) throws(EvaluationError) {
+        guard side % 8 == 0 else {
+            throw EvaluationError(path: trainFolder, reason: "evaluation during training needs a resolution that is a multiple of 8, not \(side)")
+        }
+        let trainDataset = try EvaluationInputs.load(trainFolder, side: side, role: "training")
+        guard trainDataset.classNames == classNames else {
+            throw EvaluationError(path: trainFolder, reason: "classes \(trainDataset.classNames) differ from the run's \(classNames)")
+        }
+        let train = try EvaluationInputs.labeled(trainDataset, classNames: classNames, role: "training")
+        let real = try EvaluationInputs.labeled(try EvaluationInputs.load(realFolder, side: side, role: "real"),
+                                                classNames: classNames, role: "real")
+        var warnings: [String] = []
+        network = try FeatureNetworkCache.obtain(train: train, classNames: classNames, recipe: ClassifierRecipe(),
+                                                 networkPath: nil, cacheDirectory: cacheDirectory, warnings: &warnings,
+                                                 progress: progress).network
+        self.real = Embedding(network.embed(real), dimension: network.featureDimension, labels: real.labels)
+        self.train = train
+        self.classNames = classNames
+        self.side = side
+        self.seed = seed
+        self.neighbours = neighbours
+    }
+
+    /// The metrics of `samples`, keyed for `metrics.jsonl`: `eval_frechet`,
+    /// `eval_frechet_reference`, `eval_class_consistency`, `eval_precision`,
+    /// `eval_precision_reference`, `eval_recall`, `eval_recall_reference`, `eval_samples`.
+    public func evaluate(samples: LabeledImages) -> [String: Double] {
+        let embedded = Embedding(network.embed(samples), dimension: network.featureDimension, labels: samples.labels)
+        let reference = train.selecting(SampleEvaluation.referenceSubset(of: train, matching: samples,
+                                                                         classCount: classNames.count, seed: seed))
+        let referenceEmbedding = Embedding(network.embed(reference), dimension: network.featureDimension, labels: reference.labels)
+        let scores = SampleEvaluation.scores(name: "all", synthetic: embedded, reference: referenceEmbedding, real: real,
+                                             classIndex: nil, k: neighbours)
+        var metrics: [String: Double] = ["eval_samples": Double(samples.count)]
+        metrics["eval_frechet"] = scores.frechetDistance.synthetic
+        metrics["eval_frechet_reference"] = scores.frechetDistance.reference
+        metrics["eval_class_consistency"] = scores.classConsistency.synthetic
+        metrics["eval_precision"] = scores.precision.synthetic
+        metrics["eval_precision_reference"] = scores.precision.reference
+        metrics["eval_recall"] = scores.recall.synthetic
+        metrics["eval_recall_reference"] = scores.recall.reference
+        return metrics
+    }
+}
