@@ -38,6 +38,16 @@ let package = Package(
             pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]
         ),
+        .systemLibrary(
+            name: "CJPEG",
+            pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]
+        ),
+        .systemLibrary(
+            name: "CTIFF",
+            pkgConfig: "libtiff-4",
+            providers: [.apt(["libtiff-dev"])]
+        ),
 
         // Tensor core: storage, GEMM, parallelFor, RNG, element-wise kernels.
         .target(name: "PhantomTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
@@ -56,7 +66,7 @@ let package = Package(
         .target(name: "PhantomSafetensors"),
 
         // Imaging: PNG codec, preprocessing, ImageFolder dataset.
-        .target(name: "PhantomImaging", dependencies: ["CPNG"]),
+        .target(name: "PhantomImaging", dependencies: ["CPNG", "CJPEG", "CTIFF"]),
 
         // Privacy: the memorization audit (nearest training neighbours of samples).
         .target(name: "PhantomPrivacy", dependencies: ["PhantomTensor", "PhantomImaging"], swiftSettings: kernelSettings),

@@ -38,14 +38,18 @@ public struct DatasetReport: Sendable {
     public var storedBitDepth: BitDepth?
     /// Original image sizes of the loaded images.
     public var sizeHistogram: [ImageSize: Int]
-    /// Source bit depths of the loaded images (files below 8 bits count as 8).
+    /// Source bit depths of the loaded images (files below 8 bits count as 8; float TIFF
+    /// pages, mapped to 16 bits, count as 16).
     public var bitDepthHistogram: [BitDepth: Int]
-    /// Non-PNG files skipped (hidden files are not counted).
+    /// Loaded images per file format (each page of a multi-page TIFF counts).
+    public var formatHistogram: [ImageFormat: Int]
+    /// Files skipped because they are not images of a readable format (no `.png`,
+    /// `.jpg`, `.jpeg`, `.tif` or `.tiff` extension); hidden files are not counted.
     public var skippedNonPNGCount: Int
-    /// PNG files that could not be read, with the reason.
+    /// Image files that could not be read, with the reason.
     public var problems: [FileIssue]
-    /// Files deliberately left out, with the reason (PNGs directly in a root that has
-    /// class subfolders).
+    /// Files deliberately left out, with the reason (image files directly in a root that
+    /// has class subfolders).
     public var ignored: [FileIssue]
 
     /// True when labels come from class subfolders.
@@ -55,15 +59,15 @@ public struct DatasetReport: Sendable {
     /// does and returns its report without judging it: unreadable files are listed in
     /// ``problems`` rather than thrown. Call ``validate(skipBad:)`` to judge.
     ///
-    /// - Throws: ``ImagingError`` when the folder is missing, unlistable or has no PNG.
+    /// - Throws: ``ImagingError`` when the folder is missing, unlistable or has no image file.
     public init(folder root: String, resolution: Int, maxPixels: Int = PNGDecoder.defaultMaxPixels) throws(ImagingError) {
         self = try ImageFolderDataset.loadUnvalidated(root: root, resolution: resolution, maxPixels: maxPixels).report
     }
 
     init(
         root: String, resolution: Int, imageCount: Int, classes: [ClassSummary], storedBitDepth: BitDepth?,
-        sizeHistogram: [ImageSize: Int], bitDepthHistogram: [BitDepth: Int], skippedNonPNGCount: Int,
-        problems: [FileIssue], ignored: [FileIssue]
+        sizeHistogram: [ImageSize: Int], bitDepthHistogram: [BitDepth: Int], formatHistogram: [ImageFormat: Int],
+        skippedNonPNGCount: Int, problems: [FileIssue], ignored: [FileIssue]
     ) {
         self.root = root
         self.resolution = resolution
@@ -72,6 +76,7 @@ public struct DatasetReport: Sendable {
         self.storedBitDepth = storedBitDepth
         self.sizeHistogram = sizeHistogram
         self.bitDepthHistogram = bitDepthHistogram
+        self.formatHistogram = formatHistogram
         self.skippedNonPNGCount = skippedNonPNGCount
         self.problems = problems
         self.ignored = ignored
@@ -80,16 +85,16 @@ public struct DatasetReport: Sendable {
     /// Whether a dataset with this report may be used.
     ///
     /// - Throws: ``ImagingError/Kind/unreadableImages`` (listing every problem in
-    ///   ``ImagingError/issues``) when some PNG could not be read and `skipBad` is false;
+    ///   ``ImagingError/issues``) when some image file could not be read and `skipBad` is false;
     ///   ``ImagingError/Kind/noImages`` when no image was loaded.
     public func validate(skipBad: Bool) throws(ImagingError) {
         if !problems.isEmpty && !skipBad {
-            let files = problems.count == 1 ? "1 PNG file" : "\(problems.count) PNG files"
+            let files = problems.count == 1 ? "1 image file" : "\(problems.count) image files"
             throw ImagingError(.unreadableImages, path: root, reason: "\(files) could not be read", issues: problems)
         }
         if imageCount == 0 {
             throw ImagingError(
-                .noImages, path: root, reason: "no readable PNG images (\(problems.count) unreadable)")
+                .noImages, path: root, reason: "no readable images (\(problems.count) unreadable)")
         }
     }
 }

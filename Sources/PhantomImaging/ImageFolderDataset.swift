@@ -1,16 +1,22 @@
 import Dispatch
 
-/// Grayscale images loaded from a folder laid out as `ROOT/<class>/**/*.png`, centre
-/// cropped and resized to one training resolution, held compactly in memory.
+/// Grayscale images loaded from a folder laid out as `ROOT/<class>/**/*.{png,jpg,tif}`,
+/// centre cropped and resized to one training resolution, held compactly in memory.
 ///
 /// Layout:
-/// - each first-level subfolder containing PNGs (at any depth) is a class; class
+/// - each first-level subfolder containing image files (at any depth) is a class; class
 ///   names are sorted and a class's position is its label, so labels are stable;
-/// - a folder with PNGs only directly inside it is one unlabeled class
+/// - a folder with image files only directly inside it is one unlabeled class
 ///   (``isLabeled`` is false, ``label(at:)`` returns nil);
-/// - if both exist, the PNGs directly in the root are ignored and listed in
+/// - if both exist, the image files directly in the root are ignored and listed in
 ///   ``DatasetReport/ignored``;
-/// - names starting with "." are ignored; other non-PNG files are skipped and counted.
+/// - names starting with "." are ignored; other files are skipped and counted.
+///
+/// Files: PNG, JPEG and TIFF, read by ``ImageSource`` (any mix, in any folder). A file
+/// holding several images (a multi-page TIFF) gives one dataset image per page, each
+/// with the relative path `"<file>#<page>"`, pages numbered from 1 in file order
+/// (``ImageSource/imagePath(_:page:of:)``); a one-image file keeps its plain path.
+/// `maxPixels` applies to each page; one page at a time is held at full size.
 ///
 /// Storage: all images share one contiguous array of `resolution * resolution` samples
 /// per image, 8-bit unless some source is 16-bit, in which case everything is held at
@@ -33,17 +39,17 @@ public struct ImageFolderDataset: Sendable {
     private let labels: [Int]
     private let store: GrayImage.Samples
 
-    /// Loads every PNG below `root`.
+    /// Loads every image file below `root`.
     ///
     /// - Parameters:
     ///   - resolution: the side images are centre cropped and resized to.
-    ///   - skipBad: leave out PNGs that cannot be read (they stay listed in
+    ///   - skipBad: leave out files that cannot be read (they stay listed in
     ///     ``DatasetReport/problems``) instead of failing.
-    ///   - maxPixels: the largest source image accepted, in pixels.
+    ///   - maxPixels: the largest source image (or TIFF page) accepted, in pixels.
     /// - Precondition: `resolution > 0`.
-    /// - Throws: ``ImagingError`` when the folder is missing or has no PNG, when some PNG
-    ///   is unreadable and `skipBad` is false (``ImagingError/issues`` lists them all), or
-    ///   when no image could be loaded.
+    /// - Throws: ``ImagingError`` when the folder is missing or has no image file, when
+    ///   some file is unreadable and `skipBad` is false (``ImagingError/issues`` lists them
+    ///   all), or when no image could be loaded.
     public static func load(
         root: String, resolution: Int, skipBad: Bool = false, maxPixels: Int = PNGDecoder.defaultMaxPixels
     ) throws(ImagingError) -> ImageFolderDataset {
@@ -69,7 +75,8 @@ public struct ImageFolderDataset: Sendable {
         labels.isEmpty ? nil : labels[index]
     }
 
-    /// The path of image `index` below ``root``.
+    /// The path of image `index` below ``root``; `"<file>#<page>"` for a page of a
+    /// multi-page file.
     public func relativePath(at index: Int) -> String { relativePaths[index] }
 
     /// Image `index` as stored (resized, at ``bitDepth``).
@@ -142,6 +149,12 @@ extension ImageFolderDataset {
         var sourceBitDepth: BitDepth
     }
 
+    /// The images of one file, in order, and its format.
+    private struct DecodedFile: Sendable {
+        var format: ImageFormat
+        var pages: [Decoded]
+    }
+
     /// Images decoded per parallel round; bounds the memory held besides the store.
     private static let chunkSize = 512
 
@@ -155,6 +168,7 @@ extension ImageFolderDataset {
         var classCounts = [Int](repeating: 0, count: layout.classNames.count)
         var sizes: [ImageSize: Int] = [:]
         var depths: [BitDepth: Int] = [:]
+        var formats: [ImageFormat: Int] = [:]
         var problems: [FileIssue] = []
 
         for chunkStart in stride(from: 0, to: layout.entries.count, by: chunkSize) {
@@ -162,15 +176,19 @@ extension ImageFolderDataset {
             let paths = chunk.map { ImageFolderLayout.join(root, $0.relativePath) }
             for (entry, outcome) in zip(chunk, decodeInParallel(paths, resolution: resolution, maxPixels: maxPixels)) {
                 switch outcome {
-                case .success(let decoded):
-                    store.append(decoded.image)
-                    relativePaths.append(entry.relativePath)
-                    if let label = entry.label {
-                        labels.append(label)
-                        classCounts[label] += 1
+                case .success(let file):
+                    for (page, decoded) in file.pages.enumerated() {
+                        store.append(decoded.image)
+                        relativePaths.append(
+                            ImageSource.imagePath(entry.relativePath, page: page + 1, of: file.pages.count))
+                        if let label = entry.label {
+                            labels.append(label)
+                            classCounts[label] += 1
+                        }
+                        sizes[decoded.originalSize, default: 0] += 1
+                        depths[decoded.sourceBitDepth, default: 0] += 1
+                        formats[file.format, default: 0] += 1
                     }
-                    sizes[decoded.originalSize, default: 0] += 1
-                    depths[decoded.sourceBitDepth, default: 0] += 1
                 case .failure(let error):
                     problems.append(FileIssue(path: error.path, reason: error.reason))
                 }
@@ -182,10 +200,10 @@ extension ImageFolderDataset {
             root: root, resolution: resolution, imageCount: relativePaths.count,
             classes: zip(layout.classNames, classCounts).map { DatasetReport.ClassSummary(name: $0, imageCount: $1) },
             storedBitDepth: relativePaths.isEmpty ? nil : samples.bitDepth,
-            sizeHistogram: sizes, bitDepthHistogram: depths,
+            sizeHistogram: sizes, bitDepthHistogram: depths, formatHistogram: formats,
             skippedNonPNGCount: layout.skippedNonPNGCount, problems: problems,
             ignored: layout.ignoredRootPNGs.map {
-                FileIssue(path: ImageFolderLayout.join(root, $0), reason: "ignored: PNG outside the class subfolders")
+                FileIssue(path: ImageFolderLayout.join(root, $0), reason: "ignored: image outside the class subfolders")
             })
         return ImageFolderDataset(
             root: root, resolution: resolution, classNames: layout.classNames, report: report,
@@ -195,18 +213,21 @@ extension ImageFolderDataset {
     /// Decodes and preprocesses `paths` on all cores; results are in `paths` order.
     private static func decodeInParallel(
         _ paths: [String], resolution: Int, maxPixels: Int
-    ) -> [Result<Decoded, ImagingError>] {
+    ) -> [Result<DecodedFile, ImagingError>] {
         let notDecoded = ImagingError(.corrupt, path: "", reason: "not decoded")
-        var outcomes = [Result<Decoded, ImagingError>](repeating: .failure(notDecoded), count: paths.count)
+        var outcomes = [Result<DecodedFile, ImagingError>](repeating: .failure(notDecoded), count: paths.count)
         outcomes.withUnsafeMutableBufferPointer { buffer in
             let slots = DisjointWrites(buffer)
             DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-                let outcome = Result { () throws(ImagingError) -> Decoded in
-                    let source = try PNGDecoder.read(path: paths[index], maxPixels: maxPixels)
-                    return Decoded(
-                        image: source.centerSquare(resizedTo: resolution),
-                        originalSize: ImageSize(width: source.width, height: source.height),
-                        sourceBitDepth: source.bitDepth)
+                let outcome = Result { () throws(ImagingError) -> DecodedFile in
+                    var pages: [Decoded] = []
+                    let format = try ImageSource.forEachImage(path: paths[index], maxPixels: maxPixels) { source in
+                        pages.append(Decoded(
+                            image: source.centerSquare(resizedTo: resolution),
+                            originalSize: ImageSize(width: source.width, height: source.height),
+                            sourceBitDepth: source.bitDepth))
+                    }
+                    return DecodedFile(format: format, pages: pages)
                 }
                 slots.write(outcome, at: index)
             }

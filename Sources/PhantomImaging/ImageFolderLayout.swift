@@ -3,14 +3,15 @@ import Foundation
 /// The files of an image folder and the class each belongs to, before any is decoded.
 ///
 /// Rules (see ``ImageFolderDataset`` for the user-facing summary):
-/// - every first-level subfolder holding at least one PNG (at any depth) is a class;
-///   class names are sorted, and a class's index in that order is its label;
-/// - with no such subfolder, PNGs directly in the root form one unlabeled class;
-/// - with class subfolders, PNGs directly in the root are ignored and listed;
+/// - every first-level subfolder holding at least one image file (at any depth) is a
+///   class; class names are sorted, and a class's index in that order is its label;
+/// - with no such subfolder, image files directly in the root form one unlabeled class;
+/// - with class subfolders, image files directly in the root are ignored and listed;
 /// - files and folders whose names start with "." are ignored and not counted;
-/// - other non-PNG files are skipped and counted; a `.png` suffix (any case) marks a PNG.
+/// - other files are skipped and counted; an extension ``ImageSource/isImageFile(_:)``
+///   accepts (`.png`, `.jpg`, `.jpeg`, `.tif`, `.tiff`, any case) marks an image file.
 struct ImageFolderLayout {
-    /// One PNG file to load.
+    /// One image file to load.
     struct Entry {
         /// Path below the root, e.g. `"axial/patient1/slice003.png"`.
         var relativePath: String
@@ -22,15 +23,15 @@ struct ImageFolderLayout {
     var classNames: [String] = []
     /// Files sorted by label, then path.
     var entries: [Entry] = []
-    /// Non-PNG files seen (hidden files excluded).
+    /// Files that are not images of a readable format (hidden files excluded).
     var skippedNonPNGCount = 0
-    /// PNGs directly in the root, ignored because class subfolders exist.
+    /// Image files directly in the root, ignored because class subfolders exist.
     var ignoredRootPNGs: [String] = []
 
     /// Lists `root`.
     ///
     /// - Throws: ``ImagingError/Kind/unreadable`` when `root` is missing, not a folder or
-    ///   cannot be listed; ``ImagingError/Kind/noImages`` when it holds no PNG file.
+    ///   cannot be listed; ``ImagingError/Kind/noImages`` when it holds no image file.
     init(scanning root: String) throws(ImagingError) {
         let files = FileManager.default
         var isDirectory: ObjCBool = false
@@ -49,9 +50,9 @@ struct ImageFolderLayout {
         var classes: [(name: String, files: [String])] = []
         for name in names.sorted() where !Self.isHidden(name) {
             if Self.isDirectory(Self.join(root, name)) {
-                let pngs = collectPNGs(in: root, below: name)
-                if !pngs.isEmpty { classes.append((name, pngs.sorted())) }
-            } else if Self.isPNG(name) {
+                let images = collectImages(in: root, below: name)
+                if !images.isEmpty { classes.append((name, images.sorted())) }
+            } else if ImageSource.isImageFile(name) {
                 rootPNGs.append(name)
             } else {
                 skippedNonPNGCount += 1
@@ -67,28 +68,28 @@ struct ImageFolderLayout {
             }
             ignoredRootPNGs = rootPNGs
         }
-        guard !entries.isEmpty else { throw ImagingError(.noImages, path: root, reason: "no PNG files found") }
+        guard !entries.isEmpty else { throw ImagingError(.noImages, path: root, reason: "no image files found (PNG, JPEG or TIFF)") }
     }
 
-    /// The PNGs anywhere below `root/folder`, as paths relative to `root`; counts the
-    /// other files into ``skippedNonPNGCount``.
-    private mutating func collectPNGs(in root: String, below folder: String) -> [String] {
+    /// The image files anywhere below `root/folder`, as paths relative to `root`; counts
+    /// the other files into ``skippedNonPNGCount``.
+    private mutating func collectImages(in root: String, below folder: String) -> [String] {
         let folderPath = Self.join(root, folder)
         guard let walker = FileManager.default.enumerator(atPath: folderPath) else { return [] }
-        var pngs: [String] = []
+        var images: [String] = []
         while let relative = walker.nextObject() as? String {
             let isDirectory = Self.isDirectory(Self.join(folderPath, relative))
             if Self.isHidden((relative as NSString).lastPathComponent) {
                 if isDirectory { walker.skipDescendants() }
             } else if isDirectory {
                 continue
-            } else if Self.isPNG(relative) {
-                pngs.append(Self.join(folder, relative))
+            } else if ImageSource.isImageFile(relative) {
+                images.append(Self.join(folder, relative))
             } else {
                 skippedNonPNGCount += 1
             }
         }
-        return pngs
+        return images
     }
 
     /// `folder/name`, without doubling a trailing slash.
@@ -97,8 +98,6 @@ struct ImageFolderLayout {
     }
 
     private static func isHidden(_ name: String) -> Bool { name.hasPrefix(".") }
-
-    private static func isPNG(_ name: String) -> Bool { name.lowercased().hasSuffix(".png") }
 
     private static func isDirectory(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false

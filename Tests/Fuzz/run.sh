@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs one libFuzzer harness (or all of them) over Phantom's input parsers.
 #
-#   Tests/Fuzz/run.sh HARNESS [RUNS]     HARNESS: png | safetensors | unet_config | scheduler_config | all
+#   Tests/Fuzz/run.sh HARNESS [RUNS]     HARNESS: png | jpeg | tiff | safetensors | unet_config | scheduler_config | all
 #
 # RUNS is the number of fuzzer executions (default 20000; 0 runs just the seed corpus
 # and the regression inputs). Each harness compiles the library sources it needs into
@@ -20,9 +20,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ_DIR="$ROOT/Tests/Fuzz"
 BUILD="$ROOT/.build-fuzz"
-HARNESSES=(png safetensors unet_config scheduler_config)
+HARNESSES=(png jpeg tiff safetensors unet_config scheduler_config)
 
-usage() { echo "usage: $0 {png|safetensors|unet_config|scheduler_config|all} [RUNS]" >&2; exit 2; }
+usage() { echo "usage: $0 {png|jpeg|tiff|safetensors|unet_config|scheduler_config|all} [RUNS]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 WHICH=$1
 RUNS=${2:-20000}
@@ -34,8 +34,9 @@ SWIFTC=${SWIFTC:-swiftc}
 export SWIFT_BACKTRACE=enable=no
 COMMON=(-sanitize=fuzzer,address -Onone -g -swift-version 6 -parse-as-library
         -I "$BUILD/modules" -I "$ROOT/Sources/CBLAS" -I "$ROOT/Sources/CPNG"
-        $(pkg-config --cflags openblas libpng | sed 's/-I/-Xcc -I/g'))
-LINK=(-use-ld=lld $(pkg-config --libs openblas libpng))
+        -I "$ROOT/Sources/CJPEG" -I "$ROOT/Sources/CTIFF"
+        $(pkg-config --cflags openblas libpng libturbojpeg libtiff-4 | sed 's/-I/-Xcc -I/g'))
+LINK=(-use-ld=lld $(pkg-config --libs openblas libpng libturbojpeg libtiff-4))
 
 # Module name, dependencies (space-separated, must be built first).
 declare -A DEPS=(
@@ -47,6 +48,8 @@ declare -A DEPS=(
 )
 declare -A HARNESS_MODULES=(
     [png]="PhantomImaging"
+    [jpeg]="PhantomImaging"
+    [tiff]="PhantomImaging"
     [safetensors]="PhantomSafetensors"
     [unet_config]="PhantomTensor PhantomSafetensors PhantomLayers PhantomDiffusion"
     [scheduler_config]="PhantomTensor PhantomSafetensors PhantomLayers PhantomDiffusion"
@@ -126,7 +129,7 @@ run_harness() {
 
 case "$WHICH" in
     all) selected=("${HARNESSES[@]}") ;;
-    png|safetensors|unet_config|scheduler_config) selected=("$WHICH") ;;
+    png|jpeg|tiff|safetensors|unet_config|scheduler_config) selected=("$WHICH") ;;
     *) usage ;;
 esac
 
