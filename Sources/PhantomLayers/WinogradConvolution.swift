@@ -7,8 +7,8 @@ import PhantomTensor
 /// Images go in groups; the tiles of a group are the columns of α² independent GEMMs,
 /// one per transformed position ξ, that the workers share out. Group sizes, the pieces
 /// of every parallel pass and the order of every sum depend only on the shapes, so
-/// results are bit-identical for any worker count; and since sgemm computes a column
-/// the same way wherever it sits, an image's output does not depend on the batch it
+/// results are bit-identical for any worker count; and since each image's tiles go
+/// through products of their own, an image's output does not depend on the batch it
 /// came in (the sampler's batch-independence test checks this). The input gradient is the
 /// convolution of the output gradient with the flipped, transposed kernels, and the
 /// kernel gradient is the exact adjoint of the forward transforms, summed over all
@@ -106,12 +106,17 @@ struct WinogradConvolution {
                                      channels: Int, bias: UnsafePointer<Float>?, group: Range<Int>, columns: Int,
                                      buffers: Buffers, into output: UnsafeMutablePointer<Float>) {
         let m = buffers.product, scratch = buffers.scratch, tiling = tiling
-        Parallel.forEach(tiling.positions) { xi, _ in
-            gemm(m: channels, n: columns, k: depth, a: u + xi * channels * depth, lda: depth,
-                 b: v + xi * depth * columns, ldb: columns, c: m + xi * channels * columns, ldc: columns,
-                 countsFlops: false)
-        }
         let tiles = tilesPerImage, plane = planeSize, (h, w) = (height, width), first = group.lowerBound
+        Parallel.forEach(tiling.positions) { xi, _ in
+            // One product per image: OpenBLAS's result for a column can depend on how many
+            // columns the call has (its edge kernels differ by CPU), so an image's columns
+            // always go in a call of their own, whatever the batch.
+            for image in 0..<group.count {
+                gemm(m: channels, n: tiles, k: depth, a: u + xi * channels * depth, lda: depth,
+                     b: v + xi * depth * columns + image * tiles, ldb: columns,
+                     c: m + xi * channels * columns + image * tiles, ldc: columns, countsFlops: false)
+            }
+        }
         Parallel.forEach(group.count * channels) { item, worker in
             let image = item / channels, channel = item % channels
             tiling.transformOutput(

@@ -25,7 +25,8 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "Look for samples that copy training images (nearest neighbours, memorization ratio).",
         discussion: """
-            Both folders may be ImageFolder trees (class subfolders) or flat folders of PNGs. \
+            Both folders may be ImageFolder trees (class subfolders) or flat folders of images \
+            (PNG, JPEG or TIFF). \
             Images are compared at --resolution (default: the training images' size when \
             they all share one), centre-cropped and resized as training does. For each \
             sample: the nearest training image, the L2 distance (pixels in [-1, 1]) and the \

@@ -10,7 +10,7 @@ struct DatasetCommand: ParsableCommand {
         abstract: "Check an image folder and summarise what training would load.",
         discussion: """
             FOLDER/<class>/**/*.png gives one class per first-level subfolder (sorted names \
-            are the labels); PNGs directly in FOLDER with no class subfolders form one \
+            are the labels); images (PNG, JPEG, TIFF) directly in FOLDER with no class subfolders form one \
             unlabeled class. Images are centre cropped and resized to --resolution.
             """
     )
@@ -21,7 +21,7 @@ struct DatasetCommand: ParsableCommand {
     @Option(help: "The side, in pixels, images are resized to.")
     var resolution = 64
 
-    @Flag(help: "Leave out unreadable PNG files instead of failing.")
+    @Flag(help: "Leave out unreadable image files instead of failing.")
     var skipBad = false
 
     func validate() throws {

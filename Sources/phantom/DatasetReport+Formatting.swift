@@ -14,11 +14,11 @@ extension DatasetReport {
                 lines.append("    \(label)  \(name)  \(summary.imageCount)")
             }
         } else {
-            lines.append("  classes:     none (unlabeled: PNGs directly in the folder)")
+            lines.append("  classes:     none (unlabeled: images directly in the folder)")
         }
         lines.append("  sizes:       " + histogram(sizeHistogram))
         lines.append("  bit depths:  " + histogram(bitDepthHistogram))
-        lines.append("  skipped:     \(skippedNonPNGCount) non-PNG file\(skippedNonPNGCount == 1 ? "" : "s")")
+        lines.append("  skipped:     \(skippedNonPNGCount) other file\(skippedNonPNGCount == 1 ? "" : "s") (not PNG, JPEG or TIFF)")
         lines.append("  ignored:     \(ignored.count)")
         lines += ignored.map { "    \($0.path): \($0.reason)" }
         lines.append("  unreadable:  \(problems.count)")

@@ -11,7 +11,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a diffusion model on an image folder.",
         discussion: """
-            DATA is an ImageFolder tree (DATA/<class>/**/*.png). With two or more class \
+            DATA is an ImageFolder tree (DATA/<class>/**/*.png, .jpg or .tif). With two or more class \
             folders the model is class-conditional, with label dropout to a null class so \
             classifier-free guidance works. RUN receives checkpoints/, model/ (the latest EMA \
             model in diffusers' layout), metrics.jsonl and samples/. Ctrl-C, --time-limit and \
@@ -54,7 +54,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Checkpoint and stop after this long (e.g. 90m, 2h, 3600).") var timeLimit: String?
     @Option(help: "Checkpoint and stop after this many steps of this invocation.") var stopAfterSteps: Int?
     @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
-    @Flag(help: "Leave out unreadable PNG files instead of failing.") var skipBad = false
+    @Flag(help: "Leave out unreadable image files instead of failing.") var skipBad = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
 
     func validate() throws {
