@@ -31,7 +31,7 @@ fuzz: deps
 ## demo: sample a grid per class from the shipped model with a fast sampler.
 demo: deps
 	swift build -c release --product phantom
-	.build/release/phantom sample Weights/medimg-64 --out Samples/demo --per-class 3 --scheduler ddpm --steps 100 --guidance-scale 2 --grid Samples/demo/grid.png
+	.build/release/phantom sample Weights/medimg-64 --out Samples/demo --per-class 3 --scheduler dpmpp --steps 25 --grid Samples/demo/grid.png
 	@echo "demo: one row per class in Samples/demo/grid.png; single images in Samples/demo/<class>/"
 
 ## samples: regenerate the figures in Samples/ from the shipped model.

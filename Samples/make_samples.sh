@@ -9,7 +9,7 @@ root="$(cd "$here/.." && pwd)"
 phantom="$root/.build/release/phantom"
 model="$root/Weights/medimg-64"
 train="${TRAIN:-/tmp/medimg/scans/train}"
-sampler=(--scheduler ddpm --steps 100 --guidance-scale 2 --seed 0)
+sampler=(--scheduler dpmpp --steps 25 --seed 0)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

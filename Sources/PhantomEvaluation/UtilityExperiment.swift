@@ -2,8 +2,9 @@ import Foundation
 
 /// Train on synthetic, test on real (the measure of what synthetic images are worth to
 /// the classifier they are meant to augment). Each arm trains the ``ClassifierRecipe``
-/// for the same number of steps — those the recipe gives the real-only arm — so the arms
-/// differ only in their data; seed `s` of every arm starts from the same weights.
+/// for the same number of steps — those the recipe gives the largest arm (real +
+/// synthetic), so that no arm is cut short — and seed `s` of every arm starts from the
+/// same weights: the arms differ only in their data.
 enum UtilityExperiment {
     static func run(_ request: UtilityRequest, real: LabeledImages, synthetic: LabeledImages, test: LabeledImages,
                     classNames: [String], recipe: ClassifierRecipe,
@@ -15,7 +16,7 @@ enum UtilityExperiment {
             })
         } ?? real
         let arms: [(String, LabeledImages)] = [("real", kept), ("synthetic", synthetic), ("real+synthetic", kept.appending(synthetic))]
-        let steps = recipe.steps(forImages: kept.count)
+        let steps = recipe.steps(forImages: arms.map(\.1.count).max()!)
         let seeds = max(1, request.seeds)
         var done = 0
         let reports = arms.map { name, images in
