@@ -75,6 +75,26 @@ import Testing
         }
     }
 
+    @Test func utilityArmsTrainForTheSameStepsAndTestOnReal() throws {
+        // "Synthetic" images that are real test-distribution shapes: they should teach the classifier.
+        let folder = Self.folders.root.appendingPathComponent("utility")
+        try? FileManager.default.removeItem(at: folder)
+        try ShapeScans.write(Self.scans.set(perClass: 10, seed: 4), side: Self.side, to: folder)
+        var request = EvaluationRequest(real: Self.folders.test.path, samples: folder.path)
+        request.train = Self.folders.train.path
+        request.network = Self.network
+        request.memorization = false
+        request.utility = UtilityRequest(limitRealPerClass: 5, seeds: 2)
+        let utility = try #require(try SampleEvaluation.run(request).utility)
+        #expect(utility.arms.map(\.name) == ["real", "synthetic", "real+synthetic"])
+        #expect(utility.arms.map(\.images) == [15, 30, 45])
+        #expect(utility.steps == ClassifierRecipe().steps(forImages: 45), "every arm trains for the largest arm's steps")
+        #expect(utility.arms.allSatisfy { $0.accuracies.count == 2 && $0.accuracies.allSatisfy { (0...1).contains($0) } })
+        let synthetic = utility.arms[1]
+        #expect(synthetic.mean > 0.8, "clean shapes teach the classifier: \(synthetic.accuracies)")
+        #expect(synthetic.perClass.keys.sorted() == ShapeScans.classes)
+    }
+
     @Test func badInputNamesTheFile() throws {
         let root = Self.folders.root
         func failure(_ request: EvaluationRequest) -> EvaluationError? {
