@@ -3,7 +3,14 @@ import Foundation
 /// Where a feature network comes from when it is not read from `--net`: the cache, keyed
 /// by ``FeatureNetworkFile/cacheKey(images:classNames:recipe:)``, or a new training run
 /// whose result is written to `networkPath` (to ship it) or into the cache.
-enum FeatureNetworkCache {
+public enum FeatureNetworkCache {
+    /// `$XDG_CACHE_HOME/phantom/feature-networks`, else `~/.cache/phantom/feature-networks`.
+    public static var defaultDirectory: String {
+        let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
+            ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.cache")
+        return base + "/phantom/feature-networks"
+    }
+
     struct Obtained {
         var network: FeatureNetwork
         /// "cached" or "trained".

@@ -1,4 +1,5 @@
 import PhantomImaging
+import PhantomTensor
 
 /// Square grayscale images in [-1, 1] with class labels, held contiguously: image `i`
 /// is `pixels[i * side * side ..< (i + 1) * side * side]`, its class `labels[i]`, an
@@ -23,6 +24,16 @@ public struct LabeledImages: Sendable {
         pixels.withUnsafeMutableBufferPointer { dataset.writeAllFloats(into: $0.baseAddress!) }
         self.pixels = pixels
         labels = (0..<dataset.count).map { classIndex[dataset.classNames[dataset.label(at: $0) ?? 0]] ?? -1 }
+    }
+
+    /// Generated images `[N, 1, H, W]` in [-1, 1] as the evaluation would read them back
+    /// from files: clamped and rounded to `bitDepth` bits.
+    public init(samples: Tensor, labels: [Int], bitDepth: Int) {
+        let levels = Float((1 << bitDepth) - 1)
+        let pixels = samples.values.map { value in
+            ((min(1, max(-1, value)) * 0.5 + 0.5) * levels).rounded() / levels * 2 - 1
+        }
+        self.init(side: samples.shape[2], pixels: pixels, labels: labels)
     }
 
     public var count: Int { labels.count }

@@ -58,7 +58,7 @@ struct EvaluateCommand: ParsableCommand {
         var request = EvaluationRequest(real: real, samples: samples)
         request.train = train
         request.network = net
-        request.cacheDirectory = cacheDir ?? Self.defaultCacheDirectory
+        request.cacheDirectory = cacheDir ?? FeatureNetworkCache.defaultDirectory
         request.side = resolution
         request.seed = seed
         request.neighbours = k
@@ -80,11 +80,5 @@ struct EvaluateCommand: ParsableCommand {
             throw ExitCode.failure
         }
         print(EvaluationTable.text(report))
-    }
-
-    static var defaultCacheDirectory: String {
-        let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
-            ?? (FileManager.default.homeDirectoryForCurrentUser.path + "/.cache")
-        return base + "/phantom/feature-networks"
     }
 }

@@ -103,13 +103,6 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// The recipe `phantom train` uses unless told otherwise: v-prediction, min-SNR-γ 5 and a
-    /// peak learning rate of 1e-3. On the six-class scans at equal compute it reached a
-    /// 14× smaller Fréchet distance than ε-prediction at 2e-4 (the table in Weights/README.md).
-    static let defaultPredictionType = PredictionType.vPrediction
-    static let defaultSNRGamma = 5.0
-    static let defaultLearningRate = 1e-3
-
     /// Everything a run needs, from the command line or from the run folder.
     struct Setup {
         var settings: RunSettings
@@ -165,7 +158,7 @@ struct TrainCommand: ParsableCommand {
 
         var options = TrainingOptions()
         options.batchSize = batchSize ?? options.batchSize
-        options.learningRate = lr ?? Self.defaultLearningRate
+        options.learningRate = lr ?? DefaultRecipe.learningRate
         options.warmupSteps = warmupSteps ?? options.warmupSteps
         options.schedule = lrSchedule.flatMap(TrainingOptions.Schedule.init) ?? options.schedule
         if let epochs {
@@ -179,12 +172,12 @@ struct TrainCommand: ParsableCommand {
         options.horizontalFlip = hflip
         options.labelDropout = labelDropout ?? options.labelDropout
         options.skipNonFinite = skipNonfinite ?? options.skipNonFinite
-        let gamma = snrGamma ?? Self.defaultSNRGamma
+        let gamma = snrGamma ?? DefaultRecipe.snrGamma
         options.snrGamma = gamma > 0 ? gamma : nil
 
         var scheduler = SchedulerConfig(kind: .ddpm)
         scheduler.predictionType = predictionType.flatMap(PredictionType.init)
-            ?? initialWeights?.model.schedulerConfig?.predictionType ?? Self.defaultPredictionType
+            ?? initialWeights?.model.schedulerConfig?.predictionType ?? DefaultRecipe.predictionType
         let settings = RunSettings(data: data, resolution: side, skipBad: skipBad, options: options,
                                    classNames: classes >= 2 ? dataset.classNames : [],
                                    bitDepth: dataset.bitDepth.rawValue, initFrom: initFrom)
@@ -280,7 +273,7 @@ struct TrainCommand: ParsableCommand {
                 onSample: { images, step in writeSampleGrid(images, step: step, runFolder: runFolder, bitDepth: settings.bitDepth) },
                 onEvaluate: evaluator.map { evaluator in
                     { images, labels, step in
-                        let metrics = evaluator.evaluate(samples: Self.labeledImages(images, labels: labels ?? [], bitDepth: settings.bitDepth))
+                        let metrics = evaluator.evaluate(samples: LabeledImages(samples: images, labels: labels ?? [], bitDepth: settings.bitDepth))
                         Terminal.note("step \(step): " + metrics.sorted { $0.key < $1.key }
                             .map { "\($0.key.dropFirst(5)) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
                         return metrics
@@ -308,7 +301,7 @@ struct TrainCommand: ParsableCommand {
         do {
             let evaluator = try TrainingEvaluator(
                 train: settings.data, real: evalReal, side: settings.resolution, classNames: settings.classNames,
-                cacheDirectory: EvaluateCommand.defaultCacheDirectory) { step, total in
+                cacheDirectory: FeatureNetworkCache.defaultDirectory) { step, total in
                 Terminal.progress("training the evaluation's feature network: \(Terminal.bar(Double(step) / Double(total))) \(step)/\(total)")
             }
             Terminal.endProgress()
@@ -317,16 +310,6 @@ struct TrainCommand: ParsableCommand {
             Terminal.endProgress()
             throw CommandError(error.description)
         }
-    }
-
-    /// Samples `[N, 1, H, W]` in [-1, 1] as the evaluation reads them from files: rounded
-    /// to the run's bit depth.
-    static func labeledImages(_ images: Tensor, labels: [Int], bitDepth: Int) -> LabeledImages {
-        let levels = Float((1 << bitDepth) - 1)
-        let pixels = images.values.map { value in
-            (min(1, max(-1, value)) * 0.5 + 0.5) * levels
-        }.map { ($0.rounded() / levels) * 2 - 1 }
-        return LabeledImages(side: images.shape[2], pixels: pixels, labels: labels)
     }
 
     private func writeSampleGrid(_ images: Tensor, step: Int, runFolder: URL, bitDepth: Int) {
