@@ -86,11 +86,12 @@ public final class Trainer {
                                   classLabels: nullClass == nil ? nil : batch.labels,
                                   dropoutKey: unet.config.dropout > 0
                                       ? DropoutKey(seed: options.seed, step: step, imageIndices: batch.positions) : nil)
-        let weights = options.snrGamma.map { gamma in
-            batch.timesteps.map { Double(schedule.minSNRWeight(at: $0, gamma: Float(gamma))) }
+        if let gamma = options.snrGamma {
+            for j in 0..<batch.size { batch.lossWeights[j] = Double(schedule.minSNRWeight(at: batch.timesteps[j], gamma: Float(gamma))) }
         }
         let loss = MeanSquaredError.lossAndGradient(prediction: output, target: batch.target,
-                                                    imageWeights: weights, gradient: batch.outputGradient)
+                                                    imageWeights: options.snrGamma == nil ? nil : batch.lossWeights,
+                                                    gradient: batch.outputGradient)
         unet.backward(batch.outputGradient)
         let norm = gradientNorm(parameters)
         let learningRate = options.learningRate(afterSteps: step)

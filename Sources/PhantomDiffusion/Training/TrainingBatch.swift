@@ -5,6 +5,8 @@ final class TrainingBatch {
     let clean: Tensor, noise: Tensor, noisy: Tensor, target: Tensor, outputGradient: Tensor
     var timesteps: [Int]
     var labels: [Int]
+    /// Min-SNR-γ loss weights of the images (unused without `snrGamma`).
+    var lossWeights: [Double]
     /// Positions in the endless data sequence (also the images' keys for dropout masks).
     var positions: [Int]
 
@@ -17,6 +19,7 @@ final class TrainingBatch {
         outputGradient = Tensor(zeros: shape)
         timesteps = Array(repeating: 0, count: batchSize)
         labels = Array(repeating: 0, count: batchSize)
+        lossWeights = Array(repeating: 1, count: batchSize)
         positions = Array(repeating: 0, count: batchSize)
     }
 
