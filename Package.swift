@@ -58,7 +58,7 @@ let package = Package(
         // Diffusion: the diffusers-compatible U-Net, schedulers, training and sampling.
         .target(
             name: "PhantomDiffusion",
-            dependencies: ["PhantomLayers", "PhantomTensor", "PhantomSafetensors"],
+            dependencies: ["PhantomLayers", "PhantomTensor", "PhantomSafetensors", "PhantomPrivacy"],
             swiftSettings: kernelSettings
         ),
 
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "PhantomLayersTests", dependencies: ["PhantomLayers", "PhantomTestSupport"]),
         .testTarget(
             name: "PhantomDiffusionTests",
-            dependencies: ["PhantomDiffusion", "PhantomSafetensors", "PhantomTestSupport", "PhantomImaging", "CPNG"]
+            dependencies: ["PhantomDiffusion", "PhantomSafetensors", "PhantomTestSupport", "PhantomImaging", "PhantomPrivacy", "CPNG"]
         ),
         .testTarget(name: "PhantomEndToEndTests", dependencies: ["PhantomDiffusion", "PhantomImaging"]),
         .testTarget(name: "PhantomSafetensorsTests", dependencies: ["PhantomSafetensors"]),

@@ -33,6 +33,10 @@ public enum RandomPurpose: UInt32, Sendable {
     case dataOrder = 5
     case initialization = 6
     case horizontalFlip = 7
+    /// DP-SGD's Poisson sampling: keyed by (step, image index).
+    case privateSampling = 8
+    /// DP-SGD's Gaussian noise on the gradient sum: keyed by (step, parameter index).
+    case privateNoise = 9
     /// Dropout layers use `dropout + layer index`.
     case dropout = 0x1000
 }

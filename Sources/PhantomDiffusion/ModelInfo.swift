@@ -1,8 +1,10 @@
 import Foundation
+import PhantomPrivacy
 
 /// What Phantom records beside a diffusers model (`phantom.json`): the class
 /// names in label order, the label used as "no class" for classifier-free
-/// guidance, and the bit depth of the training images.
+/// guidance, the bit depth of the training images and, for a DP-SGD model, its
+/// (ε, δ) guarantee.
 public struct ModelInfo: Equatable, Sendable {
     public static let fileName = "phantom.json"
 
@@ -13,12 +15,15 @@ public struct ModelInfo: Equatable, Sendable {
     public var bitDepth: Int
     /// The images' resolution during training.
     public var resolution: Int?
+    /// The differential-privacy guarantee of the weights (`"privacy"`), nil for a model trained without DP-SGD.
+    public var privacy: DPSGDGuarantee?
 
-    public init(classNames: [String], nullClass: Int?, bitDepth: Int, resolution: Int? = nil) {
+    public init(classNames: [String], nullClass: Int?, bitDepth: Int, resolution: Int? = nil, privacy: DPSGDGuarantee? = nil) {
         self.classNames = classNames
         self.nullClass = nullClass
         self.bitDepth = bitDepth
         self.resolution = resolution
+        self.privacy = privacy
     }
 
     init(json data: Data, source: String) throws(ModelError) {
@@ -26,11 +31,19 @@ public struct ModelInfo: Equatable, Sendable {
         do { object = try JSONObject(data: data, source: source) } catch {
             throw ModelError(file: error.file, reason: error.reason)
         }
-        do {
+        do throws(ConfigError) {
             classNames = try object.strings("class_names", default: [])
             nullClass = try object.optionalInt("null_class")
             bitDepth = try object.int("bit_depth", default: 8)
             resolution = try object.optionalInt("resolution")
+            if object.isNull("privacy") {
+                privacy = nil
+            } else {
+                guard let values = object.values["privacy"] as? [String: Any], let guarantee = DPSGDGuarantee(jsonObject: values) else {
+                    throw object.fail("privacy", "expected the object of a DP-SGD guarantee")
+                }
+                privacy = guarantee
+            }
         } catch {
             throw ModelError(file: error.file, reason: error.reason)
         }
@@ -43,6 +56,7 @@ public struct ModelInfo: Equatable, Sendable {
         var object: [String: Any] = ["class_names": classNames, "bit_depth": bitDepth]
         object["null_class"] = nullClass ?? NSNull()
         object["resolution"] = resolution ?? NSNull()
+        if let privacy { object["privacy"] = privacy.jsonObject }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 }

@@ -139,7 +139,7 @@ struct SampleCommand: ParsableCommand {
         let weights = (try? Data(contentsOf: modelURL.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
             ?? (try? Data(contentsOf: modelURL.appendingPathComponent("diffusion_pytorch_model.safetensors")))
         try writeManifest(written, to: outFolder, weightsHash: weights.map(SHA256.hex), scheduler: samplerConfig,
-                          steps: stepCount, bitDepth: depth)
+                          steps: stepCount, bitDepth: depth, privacy: info.privacy)
         let seconds = Date().timeIntervalSince(started)
         print("wrote \(written.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
     }
@@ -218,12 +218,19 @@ struct SampleCommand: ParsableCommand {
     }
 
     private func writeManifest(_ files: [[String: Any]], to folder: URL, weightsHash: String?, scheduler: SchedulerConfig,
-                               steps: Int, bitDepth: BitDepth) throws {
-        let manifest: [String: Any] = [
+                               steps: Int, bitDepth: BitDepth, privacy: DPSGDGuarantee?) throws {
+        var manifest: [String: Any] = [
             "model": model, "model_sha256": weightsHash ?? NSNull(), "scheduler": scheduler.kind.rawValue,
             "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidanceScale), "seed": String(seed),
             "bits": bitDepth.rawValue, "shard": shard ?? "0/1", "files": files,
         ]
+        // Sampling is post-processing: the images carry the model's guarantee unchanged, unless
+        // they were screened against the training images, which reads the data again.
+        var statement = privacy?.jsonObject
+        if statement != nil, excludeMemorized != nil {
+            statement?["screening"] = "re-drawn against the training images (--exclude-memorized): the guarantee does not cover which images were kept"
+        }
+        manifest["privacy"] = statement ?? NSNull()
         let name = shard.map { "manifest-shard-\($0.replacingOccurrences(of: "/", with: "-of-")).json" } ?? "manifest.json"
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

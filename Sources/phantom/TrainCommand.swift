@@ -3,6 +3,7 @@ import Foundation
 import PhantomDiffusion
 import PhantomEvaluation
 import PhantomImaging
+import PhantomPrivacy
 import PhantomTensor
 
 /// `phantom train DATA --out RUN`: trains a DDPM on an image folder.
@@ -42,6 +43,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Mirror images left-right at random (off by default: anatomy has a side).") var hflip = false
     @Option(help: "Probability of training a class-conditional model without its label.") var labelDropout: Double?
     @Option(help: "Tolerate up to N steps with a non-finite loss or gradient by skipping them.") var skipNonfinite: Int?
+    @OptionGroup(title: "Differential privacy (DP-SGD)") var privacy: PrivacyOptionGroup
 
     @Option(help: "Checkpoint every N steps.") var checkpointEvery = 1000
     @Option(help: "Checkpoints to keep.") var keepCheckpoints = 3
@@ -174,6 +176,7 @@ struct TrainCommand: ParsableCommand {
         options.skipNonFinite = skipNonfinite ?? options.skipNonFinite
         let gamma = snrGamma ?? DefaultRecipe.snrGamma
         options.snrGamma = gamma > 0 ? gamma : nil
+        options.privacy = try privacy.plan(datasetSize: dataset.count, batchSize: options.batchSize, steps: options.steps)
 
         var scheduler = SchedulerConfig(kind: .ddpm)
         scheduler.predictionType = predictionType.flatMap(PredictionType.init)
@@ -206,7 +209,7 @@ struct TrainCommand: ParsableCommand {
         }
         let overridden = [batchSize != nil, lr != nil, steps != nil, epochs != nil, seed != nil, resolution != nil,
                           unetConfig != nil, predictionType != nil, warmupSteps != nil, labelDropout != nil, initFrom != nil,
-                          snrGamma != nil]
+                          snrGamma != nil, privacy.isEnabled]
         if overridden.contains(true) {
             Terminal.note("resuming with the settings stored in \(RunSettings.url(in: runFolder).path); model and optimizer options given now are ignored")
         }
@@ -263,6 +266,14 @@ struct TrainCommand: ParsableCommand {
             \(settings.classNames.isEmpty ? "" : ", \(settings.classNames.count) classes"), \
             batch \(settings.options.batchSize), \(settings.options.steps) steps, \(Parallel.workerCount) threads
             """)
+        if let dp = settings.options.privacy {
+            let guarantee = DPSGDGuarantee(options: dp, steps: settings.options.steps)
+            print("""
+                DP-SGD: Poisson batches (q = \(String(format: "%.4g", dp.sampleRate))), per-image gradients clipped to \(dp.maxGradNorm), \
+                noise multiplier \(String(format: "%.4g", dp.noiseMultiplier)), \(dp.noiseDraws) draw(s) per image; \
+                after \(settings.options.steps) steps: ε = \(String(format: "%.3g", guarantee.epsilon)) at δ = \(String(format: "%.3g", dp.delta)) (RDP accountant)
+                """)
+        }
         let progress = TrainingProgress(totalSteps: settings.options.steps, batchSize: settings.options.batchSize, logEvery: logEvery)
         InterruptFlag.install()
         let outcome: TrainingRun.Outcome

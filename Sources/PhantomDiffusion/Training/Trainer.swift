@@ -1,4 +1,5 @@
 import PhantomLayers
+import PhantomPrivacy
 import PhantomTensor
 
 /// One training step's outcome.
@@ -11,6 +12,18 @@ public struct StepReport: Sendable {
     public let gradientNorm: Double
     /// Whether the update was skipped because the loss or gradient was not finite.
     public let skipped: Bool
+    /// The Poisson batch of a DP-SGD step (nil for a normal step).
+    public var privateBatch: PrivateBatchReport? = nil
+}
+
+/// What a DP-SGD step saw of its Poisson batch.
+public struct PrivateBatchReport: Sendable {
+    /// The images sampled this step (the expected number is q·N).
+    public let images: Int
+    /// Each sampled image's gradient norm before clipping, in image order.
+    public let gradientNorms: [Double]
+    /// The fraction of sampled images whose gradient was clipped (norm above C).
+    public let clippedFraction: Double
 }
 
 /// Trains a ``UNet2D`` to denoise: each step draws images, timesteps and noise,
@@ -21,7 +34,8 @@ public struct StepReport: Sendable {
 /// Every random draw is keyed by (seed, purpose, step, position in the batch) and
 /// the data order by (seed, epoch), so the state of a run is its weights, optimizer
 /// moments, EMA and step number: a run restored from a checkpoint continues exactly
-/// as an uninterrupted one would.
+/// as an uninterrupted one would. With ``TrainingOptions/privacy`` each step is a
+/// DP-SGD step instead (see ``privateStep(_:)``).
 public final class Trainer {
     public let unet: UNet2D
     public let schedule: NoiseSchedule
@@ -36,9 +50,12 @@ public final class Trainer {
     public internal(set) var skippedSteps = 0
 
     let images: TrainingImages
-    private var order: DataOrder
-    private let batch: TrainingBatch
-    private let parameters: [Parameter]
+    var order: DataOrder
+    /// A step's batch: `batchSize` images, or one image's `noiseDraws` copies in DP-SGD.
+    let batch: TrainingBatch
+    let parameters: [Parameter]
+    /// The clipped per-image gradient sum of DP-SGD steps.
+    lazy var clippedSum = ClippedGradientSum(parameters: parameters)
 
     /// A trainer for `unet` on `images`. A class-conditional model needs
     /// `num_class_embeds` = classes + 1: the last index is the null class.
@@ -63,6 +80,12 @@ public final class Trainer {
             nullClass = config.numClassEmbeds.map { $0 - 1 }
         }
         guard options.batchSize >= 1, options.steps >= 1 else { throw .invalid("batch size and steps must be positive") }
+        if let privacy = options.privacy {
+            guard privacy.sampleRate > 0, privacy.sampleRate <= 1, privacy.noiseMultiplier >= 0, privacy.maxGradNorm > 0,
+                  privacy.noiseDraws >= 1 else {
+                throw .invalid("DP-SGD needs 0 < q ≤ 1, σ ≥ 0, C > 0 and at least one noise draw")
+            }
+        }
         self.unet = unet
         self.images = images
         self.schedule = schedule
@@ -72,14 +95,39 @@ public final class Trainer {
         ema = ExponentialMovingAverage(module: unet, configuration: .init(
             maxDecay: options.emaMaxDecay, inverseGamma: options.emaInverseGamma, power: options.emaPower))
         order = DataOrder(count: images.count, seed: options.seed)
-        batch = TrainingBatch(batchSize: options.batchSize, resolution: images.resolution)
+        batch = TrainingBatch(batchSize: options.privacy?.noiseDraws ?? options.batchSize, resolution: images.resolution)
         parameters = unet.namedParameters.map(\.parameter)
     }
 
     /// Makes one update (or skips it, within the `skipNonFinite` allowance, when the
     /// loss or gradient is not finite).
     public func trainStep() throws(TrainingError) -> StepReport {
-        prepareBatch()
+        if let privacy = options.privacy { return try privateStep(privacy) }
+        for j in 0..<batch.size {
+            let position = step * batch.size + j
+            fillSlot(j, image: order.image(at: position), key: j, position: position)
+        }
+        let loss = lossAndGradient()
+        let norm = gradientNorm(parameters)
+        let learningRate = options.learningRate(afterSteps: step)
+        guard loss.isFinite, norm.isFinite else {
+            skippedSteps += 1
+            if skippedSteps > options.skipNonFinite {
+                throw .nonFinite(step: step + 1, loss: loss, gradientNorm: norm)
+            }
+            step += 1
+            return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: norm, skipped: true)
+        }
+        if let limit = options.gradientClip { clipGradients(parameters, maxNorm: limit) }
+        update(learningRate: learningRate)
+        return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: norm, skipped: false)
+    }
+
+    /// Runs the batch through the U-Net and back: the parameters' gradients become those of
+    /// the batch's mean loss (min-SNR-γ weighted per image if set), which is returned.
+    func lossAndGradient() -> Double {
+        schedule.addNoise(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.noisy)
+        schedule.target(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.target)
         // The cached list: zeroGradients() would rebuild every parameter's name each step.
         for parameter in parameters { parameter.gradient.zero() }
         let output = unet.forward(batch.noisy, timesteps: batch.timesteps.map(Float.init),
@@ -93,56 +141,45 @@ public final class Trainer {
                                                     imageWeights: options.snrGamma == nil ? nil : batch.lossWeights,
                                                     gradient: batch.outputGradient)
         unet.backward(batch.outputGradient)
-        let norm = gradientNorm(parameters)
-        let learningRate = options.learningRate(afterSteps: step)
-        guard loss.isFinite, norm.isFinite else {
-            skippedSteps += 1
-            if skippedSteps > options.skipNonFinite {
-                throw .nonFinite(step: step + 1, loss: loss, gradientNorm: norm)
-            }
-            step += 1
-            return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: norm, skipped: true)
-        }
-        if let limit = options.gradientClip { clipGradients(parameters, maxNorm: limit) }
+        return loss
+    }
+
+    /// Applies the gradients in the parameters with AdamW at `learningRate`, updates the EMA
+    /// and counts the step.
+    func update(learningRate: Double) {
         Profiler.measure(.optimizer) {
             optimizer.learningRate = learningRate
             optimizer.step()
             ema.step()
         }
         step += 1
-        return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: norm, skipped: false)
     }
 
-    /// Fills the batch for the current step: images in data order, optional flips,
-    /// labels with label dropout, timesteps, noise, noisy inputs and targets.
-    private func prepareBatch() {
+    /// Fills slot `j` of the batch with image `image` of the data: its pixels (flipped at
+    /// random if asked), its label (or the null class, by label dropout), a timestep and
+    /// noise. The draws are keyed by (seed, purpose, step, `key`); `position` keys dropout masks.
+    func fillSlot(_ j: Int, image: Int, key: Int, position: Int) {
         let pixels = batch.pixels, side = images.resolution
-        let trainTimesteps = schedule.trainTimesteps
-        let stepWord = UInt32(truncatingIfNeeded: step)
-        for j in 0..<batch.size {
-            let position = step * batch.size + j
-            let image = order.image(at: position)
-            batch.positions[j] = position
-            let destination = batch.clean.data + j * pixels
-            images.writeImage(image, into: destination)
-            func draw(_ purpose: RandomPurpose) -> Float {
-                RandomStream(seed: options.seed, purpose.rawValue, stepWord, UInt32(j)).uniform(0)
-            }
-            if options.horizontalFlip && draw(.horizontalFlip) <= 0.5 {
-                for row in 0..<side {
-                    let line = destination + row * side
-                    for column in 0..<(side / 2) { swap(&line[column], &line[side - 1 - column]) }
-                }
-            }
-            if let nullClass {
-                let label = images.label(at: image) ?? nullClass
-                batch.labels[j] = Double(draw(.labelDropout)) <= options.labelDropout ? nullClass : label
-            }
-            batch.timesteps[j] = min(trainTimesteps - 1, Int(draw(.trainingTimestep) * Float(trainTimesteps)))
-            RandomStream(seed: options.seed, RandomPurpose.trainingNoise.rawValue, stepWord, UInt32(j))
-                .fillGaussian(batch.noise.data + j * pixels, count: pixels)
+        let stepWord = UInt32(truncatingIfNeeded: step), keyWord = UInt32(truncatingIfNeeded: key)
+        batch.positions[j] = position
+        let destination = batch.clean.data + j * pixels
+        images.writeImage(image, into: destination)
+        func draw(_ purpose: RandomPurpose) -> Float {
+            RandomStream(seed: options.seed, purpose.rawValue, stepWord, keyWord).uniform(0)
         }
-        schedule.addNoise(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.noisy)
-        schedule.target(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.target)
+        if options.horizontalFlip && draw(.horizontalFlip) <= 0.5 {
+            for row in 0..<side {
+                let line = destination + row * side
+                for column in 0..<(side / 2) { swap(&line[column], &line[side - 1 - column]) }
+            }
+        }
+        if let nullClass {
+            let label = images.label(at: image) ?? nullClass
+            batch.labels[j] = Double(draw(.labelDropout)) <= options.labelDropout ? nullClass : label
+        }
+        let trainTimesteps = schedule.trainTimesteps
+        batch.timesteps[j] = min(trainTimesteps - 1, Int(draw(.trainingTimestep) * Float(trainTimesteps)))
+        RandomStream(seed: options.seed, RandomPurpose.trainingNoise.rawValue, stepWord, keyWord)
+            .fillGaussian(batch.noise.data + j * pixels, count: pixels)
     }
 }

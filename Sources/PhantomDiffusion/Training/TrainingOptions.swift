@@ -1,4 +1,5 @@
 import Foundation
+import PhantomPrivacy
 
 /// The hyper-parameters of a training run. Defaults follow diffusers'
 /// `train_unconditional.py` where it has one.
@@ -37,6 +38,9 @@ public struct TrainingOptions: Equatable, Sendable, Codable {
     public var snrGamma: Double? = nil
     /// How many steps with a non-finite loss or gradient may be skipped before the run stops.
     public var skipNonFinite = 0
+    /// Train with DP-SGD (Poisson batches of expected size q·N, per-image clipping, Gaussian
+    /// noise); nil trains normally. ``batchSize`` is then unused.
+    public var privacy: DPSGDOptions? = nil
 
     public init() {}
 

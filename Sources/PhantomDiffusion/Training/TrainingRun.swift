@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import PhantomPrivacy
 import PhantomTensor
 
 /// A training run in a folder: drives a ``Trainer`` step by step, writes
@@ -36,7 +37,7 @@ public final class TrainingRun {
     public let folder: URL
     public let plan: Plan
     public let schedulerConfig: SchedulerConfig
-    public let info: ModelInfo
+    public private(set) var info: ModelInfo
     /// The U-Net that holds the EMA weights for sampling and export.
     public let emaUNet: UNet2D
 
@@ -78,7 +79,8 @@ public final class TrainingRun {
         while trainer.step < trainer.options.steps {
             let report = try trainer.trainStep()
             let now = DispatchTime.now().uptimeNanoseconds
-            let instant = Double(trainer.options.batchSize) / (Double(now - lastTime) / 1e9)
+            let seen = report.privateBatch?.images ?? trainer.options.batchSize
+            let instant = Double(seen) / (Double(now - lastTime) / 1e9)
             rate = rate == 0 ? instant : 0.9 * rate + 0.1 * instant
             lastTime = now
             onStep(report, rate)
@@ -124,6 +126,7 @@ public final class TrainingRun {
     /// Writes the EMA weights as a diffusers model folder at `model/`.
     public func exportModel() throws(TrainingError) {
         trainer.ema.copy(into: emaUNet)
+        info.privacy = trainer.options.privacy.map { DPSGDGuarantee(options: $0, steps: trainer.step) }
         do {
             try ModelFolder(unet: emaUNet, schedulerConfig: schedulerConfig, info: info).write(to: modelFolder)
         } catch {
@@ -180,12 +183,19 @@ public final class TrainingRun {
     }
 
     private func appendMetrics(_ report: StepReport, imagesPerSecond: Double) {
-        appendLine([
+        var line: [String: Any] = [
             "step": report.step, "loss": report.loss.isFinite ? report.loss : NSNull(),
             "lr": report.learningRate, "images_per_sec": imagesPerSecond,
             "grad_norm": report.gradientNorm.isFinite ? report.gradientNorm : NSNull(),
             "skipped": report.skipped,
-        ])
+        ]
+        if let privacy = trainer.options.privacy, let batch = report.privateBatch {
+            let epsilon = DPSGDGuarantee(options: privacy, steps: report.step).epsilon
+            line["epsilon"] = epsilon.isFinite ? epsilon : NSNull()
+            line["dp_batch"] = batch.images
+            line["dp_clipped_fraction"] = batch.clippedFraction
+        }
+        appendLine(line)
     }
 
     /// Appends one JSON object as a line of `metrics.jsonl`.

@@ -1,0 +1,72 @@
+import PhantomLayers
+import PhantomPrivacy
+import PhantomTensor
+
+extension Trainer {
+    /// The images of step `step`'s Poisson batch, in index order: image i is in it when the
+    /// uniform draw keyed by (seed, privateSampling, step, i) is below q. Each image's
+    /// membership is independent of every other's, as the accountant assumes.
+    public func poissonBatch(step: Int, sampleRate: Double) -> [Int] {
+        let stepWord = UInt32(truncatingIfNeeded: step)
+        return (0..<images.count).filter { image in
+            let u = RandomStream(seed: options.seed, RandomPurpose.privateSampling.rawValue, stepWord,
+                                 UInt32(truncatingIfNeeded: image)).uniform(0)
+            return Double(u) < sampleRate
+        }
+    }
+
+    /// One DP-SGD step (``DPSGDOptions``):
+    ///
+    /// 1. Poisson-sample the batch (``poissonBatch(step:sampleRate:)``);
+    /// 2. for the n-th sampled image, run its K = `noiseDraws` copies — draws keyed
+    ///    (step, n·K + k) — through the U-Net and back: the gradient of its mean loss over the
+    ///    K draws, computed from that image alone;
+    /// 3. clip that gradient to norm C and add it to the sum (``ClippedGradientSum``);
+    /// 4. add N(0, σ²C²) noise keyed by (step, parameter) and divide by q·N;
+    /// 5. AdamW and EMA as in a normal step (the global ``TrainingOptions/gradientClip`` does not
+    ///    apply: per-image clipping replaces it).
+    ///
+    /// An image with a non-finite gradient makes the step non-finite, handled like a normal
+    /// step's (skipped within `skipNonFinite`); the step still counts for the accountant.
+    func privateStep(_ privacy: DPSGDOptions) throws(TrainingError) -> StepReport {
+        let draws = privacy.noiseDraws
+        let selected = poissonBatch(step: step, sampleRate: privacy.sampleRate)
+        clippedSum.reset()
+        var lossSum = 0.0, norms: [Double] = [], clipped = 0
+        norms.reserveCapacity(selected.count)
+        for (n, image) in selected.enumerated() {
+            for k in 0..<draws {
+                fillSlot(k, image: image, key: n * draws + k, position: n * draws + k)
+            }
+            let loss = lossAndGradient()
+            let norm = clippedSum.add(maxNorm: privacy.maxGradNorm)
+            lossSum += loss
+            norms.append(norm)
+            if norm > privacy.maxGradNorm { clipped += 1 }
+        }
+        let loss = selected.isEmpty ? 0 : lossSum / Double(selected.count)
+        let meanNorm = norms.isEmpty ? 0 : norms.reduce(0, +) / Double(norms.count)
+        let report = PrivateBatchReport(images: selected.count, gradientNorms: norms,
+                                        clippedFraction: selected.isEmpty ? 0 : Double(clipped) / Double(selected.count))
+        let learningRate = options.learningRate(afterSteps: step)
+        guard loss.isFinite, meanNorm.isFinite else {
+            skippedSteps += 1
+            if skippedSteps > options.skipNonFinite {
+                throw .nonFinite(step: step + 1, loss: loss, gradientNorm: meanNorm)
+            }
+            step += 1
+            return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: meanNorm, skipped: true,
+                              privateBatch: report)
+        }
+        let stepWord = UInt32(truncatingIfNeeded: step), seed = options.seed
+        let counts = parameters.map(\.gradient.count)
+        clippedSum.writeNoisyMean(noiseStandardDeviation: privacy.noiseMultiplier * privacy.maxGradNorm,
+                                  divisor: privacy.sampleRate * Double(images.count)) { index, buffer in
+            RandomStream(seed: seed, RandomPurpose.privateNoise.rawValue, stepWord, UInt32(index))
+                .fillGaussian(buffer, count: counts[index])
+        }
+        update(learningRate: learningRate)
+        return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: meanNorm, skipped: false,
+                          privateBatch: report)
+    }
+}
