@@ -95,7 +95,7 @@ let package = Package(
         // The benchmark executable (release builds only give meaningful figures).
         .executableTarget(
             name: "phantom-benchmark",
-            dependencies: ["PhantomDiffusion", "PhantomLayers", "PhantomTensor"],
+            dependencies: ["PhantomDiffusion", "PhantomLayers", "PhantomPrivacy", "PhantomTensor"],
             path: "Benchmarks/PhantomBenchmark",
             swiftSettings: kernelSettings
         ),

@@ -2,15 +2,20 @@ import Dispatch
 import Foundation
 import PhantomDiffusion
 import PhantomLayers
+import PhantomPrivacy
 import PhantomTensor
 
 // phantom-benchmark: train-step and sampling throughput of the U-Net configurations
 // of Benchmarks/README.md, one measurement per process (so peak RSS is its own).
 //
-//   phantom-benchmark --config tiny|small|cifar|conv|shapes|sgemm|PATH --mode train|sample [--batch N]
+//   phantom-benchmark --config tiny|small|cifar|conv|shapes|sgemm|PATH --mode train|sample|trainer|dp-train [--batch N]
 //                     [--steps N] [--warmup N] [--threads N] [--conv automatic|im2col|winograd2|winograd4] [--json]
 //
 // train: random t, Gaussian noise, add_noise, forward, MSE, backward, AdamW (lr 1e-4).
+// trainer: a step of `phantom train`'s Trainer (batch N of N random images in memory, v-prediction,
+// min-SNR-γ 5, AdamW, EMA). dp-train: the same Trainer's DP-SGD step with q = 1 (so each step
+// clips, sums and noises exactly N per-image gradients), σ = 1, C = 1, one noise draw; the ratio
+// of the two per image is DP-SGD's cost.
 // sample: one forward and one DDPM step per image per step. FLOPs are the GEMM
 // operations of one forward pass (convolutions, linear layers and attention
 // products, as torch's flop counter counts them), ×3 for a training step.
@@ -41,7 +46,9 @@ struct Arguments {
             default: fail("unknown argument \(flag)")
             }
         }
-        guard mode == "train" || mode == "sample", steps > 0, warmup >= 0 else { fail("bad --mode/--steps/--warmup") }
+        guard ["train", "sample", "trainer", "dp-train"].contains(mode), steps > 0, warmup >= 0 else {
+            fail("bad --mode/--steps/--warmup")
+        }
     }
 }
 
@@ -126,7 +133,7 @@ if let preset = UNetConfig.preset(arguments.config) {
 } else {
     do { config = try UNetConfig(contentsOf: URL(fileURLWithPath: arguments.config)) } catch { fail("\(error)") }
 }
-let batch = arguments.batch ?? (arguments.mode == "train" ? 8 : 16)
+let batch = arguments.batch ?? (arguments.mode == "sample" ? 16 : 8)
 let unet = UNet2D(config: config)
 unet.setConvolutionAlgorithm(arguments.convolution)
 unet.initializeParameters(seed: 1)
@@ -139,12 +146,42 @@ let schedule = NoiseSchedule()
 let probe = Tensor(zeros: shape)
 Profiler.reset(enabled: true)
 _ = unet.forward(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels,
-                 keepForBackward: arguments.mode == "train")
+                 keepForBackward: arguments.mode != "sample")
 let forwardFlops = Double(Profiler.gemmFlops)
 Profiler.reset(enabled: false)
 
+/// `count` random images for the Trainer modes.
+struct RandomImages: TrainingImages {
+    let count: Int
+    let resolution: Int
+    let classCount = 0
+    func label(at index: Int) -> Int? { nil }
+    func writeImage(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
+        RandomStream(seed: 7, UInt32(index)).fillUniform(destination, count: resolution * resolution)
+        for i in 0..<(resolution * resolution) { destination[i] = 2 * destination[i] - 1 }
+    }
+}
+
 let step: (Int) -> Void
-if arguments.mode == "train" {
+if arguments.mode == "trainer" || arguments.mode == "dp-train" {
+    var options = TrainingOptions()
+    options.batchSize = batch
+    options.steps = 1_000_000
+    options.warmupSteps = 0
+    options.learningRate = 1e-4
+    options.snrGamma = 5
+    if arguments.mode == "dp-train" {
+        options.privacy = DPSGDOptions(noiseMultiplier: 1, maxGradNorm: 1, sampleRate: 1, noiseDraws: 1, delta: 1e-5)
+    }
+    var scheduler = SchedulerConfig(kind: .ddpm)
+    scheduler.predictionType = .vPrediction
+    let trainer: Trainer
+    do {
+        trainer = try Trainer(unet: unet, images: RandomImages(count: batch, resolution: size),
+                              schedule: scheduler.noiseSchedule, options: options)
+    } catch { fail("\(error)") }
+    step = { _ in _ = try! trainer.trainStep() }
+} else if arguments.mode == "train" {
     let optimizer = AdamW(module: unet, learningRate: 1e-4)
     let clean = Tensor(zeros: shape), noise = Tensor(zeros: shape), noisy = Tensor(zeros: shape)
     let gradient = Tensor(zeros: shape)
@@ -189,12 +226,13 @@ Profiler.reset(enabled: false)
 
 times.sort()
 let median = times[times.count / 2]
-let flopsPerStep = forwardFlops * (arguments.mode == "train" ? 3 : 1)
+let isTraining = arguments.mode != "sample"
+let flopsPerStep = forwardFlops * (isTraining ? 3 : 1)
 let rate = Double(batch) / median
 let result: [String: Any] = [
     "engine": "phantom", "config": arguments.config, "mode": arguments.mode, "batch": batch,
     "threads": arguments.threads, "median_s": median, "min_s": times.first!, "max_s": times.last!,
-    arguments.mode == "train" ? "images_per_sec" : "evals_per_sec": rate,
+    isTraining ? "images_per_sec" : "evals_per_sec": rate,
     "gflops": flopsPerStep / median / 1e9, "forward_gflop_per_image": forwardFlops / Double(batch) / 1e9,
     "peak_rss_mib": peakResidentMiB(),
     "pool_mib": Double(unet.workingBytes.pool) / 1048576, "scratch_mib": Double(unet.workingBytes.scratch) / 1048576,
@@ -208,7 +246,7 @@ if arguments.json {
 } else {
     print(String(format: "%@ %@ batch %d: %.4f s/step (min %.4f, max %.4f), %.2f %@, %.1f GFLOP/s, peak RSS %.0f MiB",
                  arguments.config, arguments.mode, batch, median, times.first!, times.last!, rate,
-                 arguments.mode == "train" ? "images/s" : "evals/s", flopsPerStep / median / 1e9, peakResidentMiB()))
+                 isTraining ? "images/s" : "evals/s", flopsPerStep / median / 1e9, peakResidentMiB()))
     print(String(format: "  memory: pool %.0f MiB, scratch %.0f MiB, parameters %.0f MiB (each copy)",
                  result["pool_mib"] as! Double, result["scratch_mib"] as! Double, result["parameter_mib"] as! Double))
     for entry in profile {
