@@ -15,6 +15,8 @@ public struct ModelInfo: Equatable, Sendable {
     public var bitDepth: Int
     /// The images' resolution during training.
     public var resolution: Int?
+    /// The classifier-free guidance scale the model is best sampled with (`"guidance_scale"`), if measured.
+    public var guidanceScale: Double?
     /// The differential-privacy guarantee of the weights (`"privacy"`), nil for a model trained without DP-SGD.
     public var privacy: DPSGDGuarantee?
 
@@ -36,6 +38,7 @@ public struct ModelInfo: Equatable, Sendable {
             nullClass = try object.optionalInt("null_class")
             bitDepth = try object.int("bit_depth", default: 8)
             resolution = try object.optionalInt("resolution")
+            guidanceScale = object.isNull("guidance_scale") ? nil : try object.double("guidance_scale")
             if object.isNull("privacy") {
                 privacy = nil
             } else {
@@ -57,6 +60,7 @@ public struct ModelInfo: Equatable, Sendable {
         object["null_class"] = nullClass ?? NSNull()
         object["resolution"] = resolution ?? NSNull()
         if let privacy { object["privacy"] = privacy.jsonObject }
+        if let guidanceScale { object["guidance_scale"] = guidanceScale }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 }

@@ -29,7 +29,8 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Sampler: dpmpp (DPM-Solver++ 2M), ddim or ddpm.") var scheduler = "dpmpp"
     @Option(help: "Sampling steps (default: 25 for dpmpp, 50 for ddim, the training steps for ddpm).") var steps: Int?
     @Option(help: "DDIM's eta: 0 deterministic, 1 DDPM-like.") var eta: Float = 0
-    @Option(help: "Classifier-free guidance scale (1: plain conditional sampling).") var guidanceScale: Float = 1
+    @Option(help: "Classifier-free guidance scale (1: plain conditional sampling; default: the model's \"guidance_scale\" in phantom.json, else 1).")
+    var guidanceScale: Float?
     @Option(help: "Seed of the noise.") var seed: UInt64 = 0
     @Option(help: "Images per model evaluation.") var batchSize = 16
     @Option(help: "8 or 16 bits per pixel (default: the training images' depth).") var bits: Int?
@@ -101,6 +102,7 @@ struct SampleCommand: ParsableCommand {
         let stepCount = steps ?? ["dpmpp": 25, "ddim": 50, "ddpm": samplerConfig.numTrainTimesteps][scheduler]!
         let depth: BitDepth = (bits ?? info.bitDepth) == 16 ? .sixteen : .eight
         let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass)
+        let guidance = guidanceScale ?? info.guidanceScale.map(Float.init) ?? 1
         let outFolder = URL(fileURLWithPath: out)
         let side = config.sampleSize
 
@@ -108,7 +110,7 @@ struct SampleCommand: ParsableCommand {
         var images: [[Float]] = []
         for first in stride(from: 0, to: plan.items.count, by: batchSize) {
             let batch = Array(plan.items[first..<min(plan.items.count, first + batchSize)])
-            images += try draw(batch, sampler: sampler, seed: seed, steps: stepCount, side: side, progress: { step in
+            images += try draw(batch, sampler: sampler, seed: seed, steps: stepCount, guidance: guidance, side: side, progress: { step in
                 showProgress(done: first, batch: batch.count, total: plan.items.count, step: step,
                              steps: stepCount, started: started)
             })
@@ -117,7 +119,7 @@ struct SampleCommand: ParsableCommand {
         var seeds = Array(repeating: seed, count: images.count)
         if let excludeMemorized {
             try redrawMemorized(&images, seeds: &seeds, items: plan.items, training: excludeMemorized,
-                                sampler: sampler, steps: stepCount, side: side)
+                                sampler: sampler, steps: stepCount, guidance: guidance, side: side)
         }
         var tiles: [String: [[Float]]] = [:]
         var written: [[String: Any]] = []
@@ -139,19 +141,19 @@ struct SampleCommand: ParsableCommand {
         let weights = (try? Data(contentsOf: modelURL.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
             ?? (try? Data(contentsOf: modelURL.appendingPathComponent("diffusion_pytorch_model.safetensors")))
         try writeManifest(written, to: outFolder, weightsHash: weights.map(SHA256.hex), scheduler: samplerConfig,
-                          steps: stepCount, bitDepth: depth, privacy: info.privacy)
+                          steps: stepCount, guidance: guidance, bitDepth: depth, privacy: info.privacy)
         let seconds = Date().timeIntervalSince(started)
         print("wrote \(written.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
     }
 
     /// Samples `batch` with `seed`, returning one float image per item.
-    private func draw(_ batch: [SamplePlan.Item], sampler: Sampler, seed: UInt64, steps: Int, side: Int,
+    private func draw(_ batch: [SamplePlan.Item], sampler: Sampler, seed: UInt64, steps: Int, guidance: Float, side: Int,
                       progress: (Int) -> Void = { _ in }) throws -> [[Float]] {
         let images: Tensor
         do {
             images = try sampler.sample(indices: batch.map(\.noiseIndex),
                                         labels: batch.first?.label == nil ? nil : batch.map { $0.label! },
-                                        seed: seed, steps: steps, guidanceScale: guidanceScale, progress: progress)
+                                        seed: seed, steps: steps, guidanceScale: guidance, progress: progress)
         } catch {
             throw CommandError(error.description)
         }
@@ -162,7 +164,7 @@ struct SampleCommand: ParsableCommand {
     /// Audits the images against the training folder and re-draws flagged ones with
     /// seeds `seed + 1`, `seed + 2`, … until none is flagged or the re-draws run out.
     private func redrawMemorized(_ images: inout [[Float]], seeds: inout [UInt64], items: [SamplePlan.Item],
-                                 training folder: String, sampler: Sampler, steps: Int, side: Int) throws {
+                                 training folder: String, sampler: Sampler, steps: Int, guidance: Float, side: Int) throws {
         let training: AuditImages
         do {
             let dataset = try ImageFolderDataset.load(root: folder, resolution: side, skipBad: true,
@@ -189,7 +191,7 @@ struct SampleCommand: ParsableCommand {
             }
             Terminal.note("re-drawing \(suspects.count) images that resemble a training image (attempt \(attempt + 1))")
             let redrawSeed = seed &+ UInt64(attempt + 1)
-            let fresh = try draw(suspects.map { items[$0] }, sampler: sampler, seed: redrawSeed, steps: steps, side: side)
+            let fresh = try draw(suspects.map { items[$0] }, sampler: sampler, seed: redrawSeed, steps: steps, guidance: guidance, side: side)
             for (position, index) in suspects.enumerated() {
                 images[index] = fresh[position]
                 seeds[index] = redrawSeed
@@ -218,10 +220,10 @@ struct SampleCommand: ParsableCommand {
     }
 
     private func writeManifest(_ files: [[String: Any]], to folder: URL, weightsHash: String?, scheduler: SchedulerConfig,
-                               steps: Int, bitDepth: BitDepth, privacy: DPSGDGuarantee?) throws {
+                               steps: Int, guidance: Float, bitDepth: BitDepth, privacy: DPSGDGuarantee?) throws {
         var manifest: [String: Any] = [
             "model": model, "model_sha256": weightsHash ?? NSNull(), "scheduler": scheduler.kind.rawValue,
-            "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidanceScale), "seed": String(seed),
+            "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidance), "seed": String(seed),
             "bits": bitDepth.rawValue, "shard": shard ?? "0/1", "files": files,
         ]
         // Sampling is post-processing: the images carry the model's guarantee unchanged, unless

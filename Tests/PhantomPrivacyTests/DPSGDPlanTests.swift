@@ -49,7 +49,9 @@ import Testing
         let guarantee = DPSGDGuarantee(options: options, steps: 500)
         let data = try JSONSerialization.data(withJSONObject: guarantee.jsonObject)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        let read = try #require(DPSGDGuarantee(jsonObject: object))
+        var read = try #require(DPSGDGuarantee(jsonObject: object))
+        #expect(abs(read.epsilon - guarantee.epsilon) <= 1e-12 * guarantee.epsilon, "JSON keeps 15–16 digits")
+        read.epsilon = guarantee.epsilon
         #expect(read == guarantee)
         #expect((object["not_covered"] as? [String])?.isEmpty == false)
         let noiseless = DPSGDGuarantee(options: DPSGDOptions(noiseMultiplier: 0, maxGradNorm: 1, sampleRate: 1, delta: 1e-5), steps: 3)

@@ -1,0 +1,34 @@
+import Foundation
+@testable import PhantomDiffusion
+import PhantomPrivacy
+import Testing
+
+/// `phantom.json`: what Phantom records beside a diffusers model survives a write and a read.
+@Suite struct ModelInfoTests {
+    @Test func guidanceAndPrivacyRoundTrip() throws {
+        var info = ModelInfo(classNames: ["a", "b"], nullClass: 2, bitDepth: 16, resolution: 32,
+                             privacy: DPSGDGuarantee(options: DPSGDOptions(noiseMultiplier: 1.2, maxGradNorm: 0.5, sampleRate: 0.01,
+                                                                           noiseDraws: 3, delta: 1e-6, targetEpsilon: 5), steps: 700))
+        info.guidanceScale = 2
+        var read = try ModelInfo(json: info.jsonData(), source: "phantom.json")
+        // JSON keeps ε to 15–16 significant digits.
+        let epsilon = try #require(read.privacy?.epsilon)
+        #expect(abs(epsilon - info.privacy!.epsilon) <= 1e-12 * epsilon)
+        read.privacy?.epsilon = info.privacy!.epsilon
+        #expect(read == info)
+        let plain = try ModelInfo(json: Data(#"{"class_names": ["a"], "bit_depth": 8}"#.utf8), source: "phantom.json")
+        #expect(plain.guidanceScale == nil && plain.privacy == nil)
+    }
+
+    @Test func badFieldsNameTheFileAndTheKey() {
+        for text in [#"{"guidance_scale": "two"}"#, #"{"privacy": {"epsilon": 1}}"#] {
+            do {
+                _ = try ModelInfo(json: Data(text.utf8), source: "m/phantom.json")
+                Issue.record("accepted \(text)")
+            } catch {
+                #expect(error.file == "m/phantom.json")
+                #expect(error.reason.contains("guidance_scale") || error.reason.contains("privacy"), "\(error.reason)")
+            }
+        }
+    }
+}
