@@ -35,28 +35,3 @@ public func gemm(
         alpha, a, Int32(lda), b, Int32(ldb),
         beta, c, Int32(ldc))
 }
-
-/// `gemm` split over the workers by fixed blocks of `columnBlock` columns of C, for
-/// products too large for one core. Block boundaries do not depend on the worker
-/// count, so the result is the same for any number of threads.
-public func parallelGemm(
-    transposeA: Bool = false, transposeB: Bool = false,
-    m: Int, n: Int, k: Int,
-    alpha: Float = 1,
-    a: UnsafePointer<Float>, lda: Int,
-    b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0,
-    c: UnsafeMutablePointer<Float>, ldc: Int,
-    columnBlock: Int = 256
-) {
-    let blocks = (n + columnBlock - 1) / columnBlock
-    Parallel.forEach(blocks) { block, _ in
-        let first = block * columnBlock
-        let width = min(columnBlock, n - first)
-        // Column `first` of op(B): B[:, first] when not transposed, B[first, :] when transposed.
-        let bStart = transposeB ? b + first * ldb : b + first
-        gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: width, k: k,
-             alpha: alpha, a: a, lda: lda, b: bStart, ldb: ldb,
-             beta: beta, c: c + first, ldc: ldc)
-    }
-}

@@ -47,11 +47,11 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "How many samples --neighbours-sheet shows.") var neighbours = 12
     @Option(help: "Neighbours whose mean distance is the scale of the ratio.")
     var k = AuditConfiguration.defaultNeighbourCount
-    @Option(help: "Flag samples whose ratio (plain, shifted or half) is below this.")
-    var threshold = AuditConfiguration.defaultThreshold
+    @Option(help: "Flag samples whose ratio (plain, shifted or half) is below this (default 1/3).")
+    var threshold: Float?
     @Option(help: "Side to compare images at (default: the training images' size).") var resolution: Int?
     @Flag(help: "Exit with status 3 when any sample is flagged.") var failOnFlag = false
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     /// The most pairs drawn on the contact sheet (the most copy-like first).
     static let sheetLimit = 256
@@ -59,15 +59,14 @@ struct AuditCommand: ParsableCommand {
     func validate() throws {
         guard neighbours >= 1 else { throw ValidationError("--neighbours must be at least 1") }
         guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
-        guard threshold > 0, threshold.isFinite else { throw ValidationError("--threshold must be positive") }
+        if let threshold, !(threshold > 0 && threshold.isFinite) { throw ValidationError("--threshold must be positive") }
         if let resolution, resolution < MemorizationAudit.minimumSide {
             throw ValidationError("--resolution must be at least \(MemorizationAudit.minimumSide)")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        Parallel.configure(threads: threads)
+        threading.apply()
         do {
             let flagged = try audit()
             if failOnFlag && flagged > 0 { throw ExitCode(3) }
@@ -98,7 +97,7 @@ struct AuditCommand: ParsableCommand {
         do {
             result = try MemorizationAudit.run(
                 samples: sampleImages, training: trainingImages,
-                configuration: AuditConfiguration(neighbourCount: k, threshold: threshold),
+                configuration: AuditConfiguration(neighbourCount: k, threshold: threshold ?? AuditConfiguration.defaultThreshold),
                 progress: { display.update($0) })
         } catch {
             display.finish()

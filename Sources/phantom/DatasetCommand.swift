@@ -9,9 +9,10 @@ struct DatasetCommand: ParsableCommand {
         commandName: "dataset",
         abstract: "Check an image folder and summarise what training would load.",
         discussion: """
-            FOLDER/<class>/**/*.png gives one class per first-level subfolder (sorted names \
-            are the labels); images (PNG, JPEG, TIFF) directly in FOLDER with no class subfolders form one \
-            unlabeled class. Images are centre cropped and resized to --resolution.
+            FOLDER/<class>/** gives one class per first-level subfolder (sorted names are the \
+            labels); images directly in FOLDER with no class subfolders form one unlabeled \
+            class. PNG, JPEG and TIFF files are read (a multi-page TIFF gives one image per \
+            page), centre cropped and resized to --resolution.
             """
     )
 

@@ -41,7 +41,7 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Skip the memorization audit.") var noAudit = false
     @Option(help: "Where trained feature networks are cached (default: ~/.cache/phantom/feature-networks).")
     var cacheDir: String?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
@@ -49,12 +49,11 @@ struct EvaluateCommand: ParsableCommand {
         if let limitReal, limitReal < 1 { throw ValidationError("--limit-real must be at least 1") }
         if limitReal != nil && !utility { throw ValidationError("--limit-real needs --utility") }
         if let resolution, resolution < 8 || resolution % 8 != 0 { throw ValidationError("--resolution must be a multiple of 8") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if train == nil && net == nil { throw ValidationError("give --train DATA/train (to train the feature network) or --net FILE") }
     }
 
     func run() throws {
-        Parallel.configure(threads: threads)
+        threading.apply()
         var request = EvaluationRequest(real: real, samples: samples)
         request.train = train
         request.network = net

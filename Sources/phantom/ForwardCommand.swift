@@ -20,10 +20,10 @@ struct ForwardCommand: ParsableCommand {
     @Argument(help: "A model folder (diffusers pipeline layout, or a bare unet/ folder).") var model: String
     @Option(help: "The input safetensors file.") var input: String
     @Option(help: "Where to write the output safetensors file.") var output: String
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func run() throws {
-        Parallel.configure(threads: threads)
+        threading.apply()
         do {
             let folder = try ModelFolder.load(from: URL(fileURLWithPath: model))
             let unet = folder.unet

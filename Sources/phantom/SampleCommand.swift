@@ -26,7 +26,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Images in all, spread evenly over the classes (instead of --per-class).") var count: Int?
     @Option(name: .customLong("class"), help: "Only this class (repeatable; default: every class).")
     var classes: [String] = []
-    @Option(help: "Sampler: dpmpp (DPM-Solver++ 2M), ddim or ddpm.") var scheduler = "dpmpp"
+    @Option(help: "The sampler.") var scheduler = SchedulerChoice.dpmpp
     @Option(help: "Sampling steps (default: 25 for dpmpp, 50 for ddim, the training steps for ddpm).") var steps: Int?
     @Option(help: "DDIM's eta: 0 deterministic, 1 DDPM-like.") var eta: Float = 0
     @Option(help: "Classifier-free guidance scale (1: plain conditional sampling; default: the model's \"guidance_scale\" in phantom.json, else 1).")
@@ -35,18 +35,13 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Images per model evaluation.") var batchSize = 16
     @Option(help: "8 or 16 bits per pixel (default: the training images' depth).") var bits: Int?
     @Option(help: "Also write a grid of the images, one row per class, to this PNG file.") var grid: String?
-    @Option(help: "Write only shard i of n (as i/n, 0-based), e.g. 0/4.") var shard: String?
+    @Option(help: ArgumentHelp("Write only shard i of n (0 <= i < n), e.g. 0/4: every n-th image of the unsharded run, starting at image i.",
+                               valueName: "i/n"))
+    var shard: Shard?
     @Option(help: "Audit every image against this training folder and re-draw (with new seeds) any that copies a training image.")
     var excludeMemorized: String?
     @Option(help: "Re-draws allowed per image with --exclude-memorized.") var maxRedraws = 5
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
-
-    var shardParts: (index: Int, count: Int)? {
-        guard let shard else { return (0, 1) }
-        let parts = shard.split(separator: "/").compactMap { Int($0) }
-        guard parts.count == 2, parts[1] > 0, (0..<parts[1]).contains(parts[0]) else { return nil }
-        return (parts[0], parts[1])
-    }
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         if perClass != nil && count != nil { throw ValidationError("give --per-class or --count, not both") }
@@ -54,17 +49,13 @@ struct SampleCommand: ParsableCommand {
             throw ValidationError("--per-class / --count must be in 1..<1048576")
         }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-        guard ["dpmpp", "ddim", "ddpm"].contains(scheduler) else {
-            throw ValidationError("--scheduler must be dpmpp, ddim or ddpm, got \(scheduler)")
-        }
         if let bits, bits != 8 && bits != 16 { throw ValidationError("--bits must be 8 or 16") }
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive") }
-        if shardParts == nil { throw ValidationError("--shard must look like i/n with 0 <= i < n, got \(shard ?? "")") }
         if shard != nil && grid != nil { throw ValidationError("--grid needs every image: leave out --shard") }
     }
 
     func run() throws {
-        Parallel.configure(threads: threads)
+        threading.apply()
         do {
             try generate()
         } catch let error as CommandError {
@@ -91,15 +82,14 @@ struct SampleCommand: ParsableCommand {
         let perClassCounts: [Int] = count.map { total in
             wanted.indices.map { total / wanted.count + ($0 < total % wanted.count ? 1 : 0) }
         } ?? Array(repeating: perClass ?? 16, count: wanted.count)
-        let (shardIndex, shardCount) = shardParts!
+        let part = shard ?? .whole
         let plan = SamplePlan(classes: wanted, allClasses: allClasses, conditional: conditional,
-                              perClass: perClassCounts, shardIndex: shardIndex, shardCount: shardCount)
+                              perClass: perClassCounts, shardIndex: part.index, shardCount: part.count)
 
         let trained = folder.schedulerConfig ?? SchedulerConfig(kind: .ddpm)
-        let kind: SchedulerConfig.Kind = ["dpmpp": .dpmSolverMultistep, "ddim": .ddim, "ddpm": .ddpm][scheduler]!
         let samplerConfig: SchedulerConfig
-        do { samplerConfig = try trained.converted(to: kind) } catch { throw CommandError(error.description) }
-        let stepCount = steps ?? ["dpmpp": 25, "ddim": 50, "ddpm": samplerConfig.numTrainTimesteps][scheduler]!
+        do { samplerConfig = try trained.converted(to: scheduler.kind) } catch { throw CommandError(error.description) }
+        let stepCount = steps ?? scheduler.defaultSteps(trainingTimesteps: samplerConfig.numTrainTimesteps)
         let depth: BitDepth = (bits ?? info.bitDepth) == 16 ? .sixteen : .eight
         let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass)
         let guidance = guidanceScale ?? info.guidanceScale.map(Float.init) ?? 1
@@ -224,7 +214,7 @@ struct SampleCommand: ParsableCommand {
         var manifest: [String: Any] = [
             "model": model, "model_sha256": weightsHash ?? NSNull(), "scheduler": scheduler.kind.rawValue,
             "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidance), "seed": String(seed),
-            "bits": bitDepth.rawValue, "shard": shard ?? "0/1", "files": files,
+            "bits": bitDepth.rawValue, "shard": (shard ?? .whole).description, "files": files,
         ]
         // Sampling is post-processing: the images carry the model's guarantee unchanged, unless
         // they were screened against the training images, which reads the data again.
@@ -233,7 +223,7 @@ struct SampleCommand: ParsableCommand {
             statement?["screening"] = "re-drawn against the training images (--exclude-memorized): the guarantee does not cover which images were kept"
         }
         manifest["privacy"] = statement ?? NSNull()
-        let name = shard.map { "manifest-shard-\($0.replacingOccurrences(of: "/", with: "-of-")).json" } ?? "manifest.json"
+        let name = shard.map { "manifest-shard-\($0.fileNameComponent).json" } ?? "manifest.json"
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])

@@ -16,48 +16,55 @@ struct TrainCommand: ParsableCommand {
             folders the model is class-conditional, with label dropout to a null class so \
             classifier-free guidance works. RUN receives checkpoints/, model/ (the latest EMA \
             model in diffusers' layout), metrics.jsonl and samples/. Ctrl-C, --time-limit and \
-            --stop-after-steps save a checkpoint and exit 0; --resume continues exactly.
+            --stop-after-steps save a checkpoint and exit 0; --resume continues exactly, with \
+            the settings stored in RUN/run.json: the model, data and optimizer options given \
+            again are ignored (a note names them); the options of checkpoints, logging, \
+            sample grids, evaluation, the time limit and threads apply to the resumed part.
             """
     )
 
     @Argument(help: "The training image folder.") var data: String
     @Option(help: "The run folder.") var out: String
 
-    @Option(help: "Model size: \(UNetConfig.presetNames.joined(separator: ", ")).") var preset = "tiny"
+    @Option(help: "Model size (default tiny).") var preset: UNetConfig.Preset?
     @Option(help: "A diffusers UNet2DModel config.json to use instead of a preset.") var unetConfig: String?
     @Option(help: "Start from this model folder's weights (Phantom's or a diffusers UNet2DModel), with a fresh optimizer and schedule.")
     var initFrom: String?
     @Option(help: "Image side in pixels (default: the preset's, 32 for tiny and cifar, 64 for small).")
     var resolution: Int?
-    @Option(help: "Images per step.") var batchSize: Int?
+    @Option(help: "Images per step (default \(TrainingOptions().batchSize)).") var batchSize: Int?
     @Option(help: "Peak learning rate (default 1e-3, measured best with v-prediction and min-SNR weighting).") var lr: Double?
-    @Option(help: "Steps of linear learning-rate warm-up.") var warmupSteps: Int?
-    @Option(help: "Learning-rate schedule after warm-up: cosine or constant.") var lrSchedule: String?
+    @Option(help: "Steps of linear learning-rate warm-up from 0 (default \(TrainingOptions().warmupSteps)).") var warmupSteps: Int?
+    @Option(help: "Learning-rate schedule after warm-up (default cosine).") var lrSchedule: TrainingOptions.Schedule?
     @Option(help: "Total optimizer steps (default 10000).") var steps: Int?
     @Option(help: "Total epochs, instead of --steps.") var epochs: Double?
-    @Option(help: "Maximum EMA decay.") var emaDecay: Double?
-    @Option(help: "Clip the global gradient norm to this (0: off).") var gradClip: Double?
-    @Option(help: "What the model predicts: epsilon, v_prediction (default) or sample.") var predictionType: String?
+    @Option(help: "Maximum EMA decay (default \(TrainingOptions().emaMaxDecay), with diffusers' warm-up).") var emaDecay: Double?
+    @Option(help: "Clip the global gradient norm to this (default 1; 0: off).") var gradClip: Double?
+    @Option(help: "What the model predicts (default v_prediction, or the --init-from model's).")
+    var predictionType: PredictionType?
     @Option(help: "γ of min-SNR-γ loss weighting (default 5; 0 weights every timestep equally).") var snrGamma: Double?
-    @Option(help: "Seed of every random draw.") var seed: UInt64?
+    @Option(help: "Seed of every random draw (default \(TrainingOptions().seed)).") var seed: UInt64?
     @Flag(help: "Mirror images left-right at random (off by default: anatomy has a side).") var hflip = false
-    @Option(help: "Probability of training a class-conditional model without its label.") var labelDropout: Double?
-    @Option(help: "Tolerate up to N steps with a non-finite loss or gradient by skipping them.") var skipNonfinite: Int?
+    @Option(help: "Probability of training a class-conditional model without its label (default \(TrainingOptions().labelDropout)).")
+    var labelDropout: Double?
+    @Option(help: ArgumentHelp("Tolerate up to N steps with a non-finite loss or gradient by skipping them (default 0).", valueName: "n"))
+    var skipNonfinite: Int?
     @OptionGroup(title: "Differential privacy (DP-SGD)") var privacy: PrivacyOptionGroup
 
-    @Option(help: "Checkpoint every N steps.") var checkpointEvery = 1000
-    @Option(help: "Checkpoints to keep.") var keepCheckpoints = 3
-    @Option(help: "Write a sample grid from the EMA weights every N steps.") var sampleEvery: Int?
-    @Option(help: "Log a metrics line every N steps.") var logEvery = 10
-    @Option(help: "Every N steps, sample the EMA model (DPM-Solver++, 20 steps) and log Fréchet distance, class consistency, precision and recall against --eval-real.")
+    @Option(help: ArgumentHelp("Checkpoint every N steps.", valueName: "n")) var checkpointEvery = 1000
+    @Option(help: ArgumentHelp("Checkpoints to keep.", valueName: "n")) var keepCheckpoints = 3
+    @Option(help: ArgumentHelp("Write a sample grid from the EMA weights every N steps.", valueName: "n")) var sampleEvery: Int?
+    @Option(help: ArgumentHelp("Log a metrics line every N steps.", valueName: "n")) var logEvery = 10
+    @Option(help: ArgumentHelp("Every N steps, sample the EMA model (DPM-Solver++, 20 steps) and log Fréchet distance, class consistency, precision and recall against --eval-real.", valueName: "n"))
     var evalEvery: Int?
     @Option(help: "With --eval-every: the real test images (DIR/<class>/…).") var evalReal: String?
     @Option(help: "With --eval-every: samples per class.") var evalSamples = 16
-    @Option(help: "Checkpoint and stop after this long (e.g. 90m, 2h, 3600).") var timeLimit: String?
-    @Option(help: "Checkpoint and stop after this many steps of this invocation.") var stopAfterSteps: Int?
-    @Flag(help: "Continue the run in --out from its latest checkpoint.") var resume = false
+    @Option(help: ArgumentHelp("Checkpoint and stop after this long (e.g. 90m, 2h, 1h30m, or 3600 for seconds).", valueName: "duration"))
+    var timeLimit: String?
+    @Option(help: ArgumentHelp("Checkpoint and stop after this many steps of this invocation.", valueName: "n")) var stopAfterSteps: Int?
+    @Flag(help: "Continue the run in --out from its latest checkpoint, with its stored settings.") var resume = false
     @Flag(help: "Leave out unreadable image files instead of failing.") var skipBad = false
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         if let resolution, resolution <= 0 { throw ValidationError("--resolution must be positive") }
@@ -66,16 +73,7 @@ struct TrainCommand: ParsableCommand {
         if steps != nil && epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         if let labelDropout, !(0...1).contains(labelDropout) { throw ValidationError("--label-dropout must be in [0, 1]") }
-        if let lrSchedule, TrainingOptions.Schedule(rawValue: lrSchedule) == nil {
-            throw ValidationError("--lr-schedule must be cosine or constant, got \(lrSchedule)")
-        }
         if let snrGamma, !(snrGamma >= 0) { throw ValidationError("--snr-gamma must be 0 (off) or positive") }
-        if let predictionType, PredictionType(rawValue: predictionType) == nil {
-            throw ValidationError("--prediction-type must be epsilon, v_prediction or sample, got \(predictionType)")
-        }
-        if unetConfig == nil && UNetConfig.preset(preset) == nil {
-            throw ValidationError("--preset must be one of \(UNetConfig.presetNames.joined(separator: ", ")), got \(preset)")
-        }
         if initFrom != nil && unetConfig != nil { throw ValidationError("give --init-from or --unet-config, not both: the model fixes the configuration") }
         if let timeLimit, Terminal.parseDuration(timeLimit) == nil {
             throw ValidationError("--time-limit: cannot read \(timeLimit) (examples: 90m, 2h, 1h30m, 3600)")
@@ -89,7 +87,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.configure(threads: threads)
+        threading.apply()
         let runFolder = URL(fileURLWithPath: out)
         let existing = FileManager.default.fileExists(atPath: RunSettings.url(in: runFolder).path)
         if existing && !resume {
@@ -133,15 +131,17 @@ struct TrainCommand: ParsableCommand {
         var config: UNetConfig
         var initialWeights: InitialWeights?
         if let initFrom {
-            do { initialWeights = try InitialWeights(path: initFrom) } catch { throw CommandError(error.description) }
-            config = initialWeights!.model.unet.config
+            let weights: InitialWeights
+            do { weights = try InitialWeights(path: initFrom) } catch { throw CommandError(error.description) }
+            initialWeights = weights
+            config = weights.model.unet.config
         } else if let unetConfig {
             do { config = try UNetConfig(contentsOf: URL(fileURLWithPath: unetConfig)) } catch {
                 throw CommandError(error.description)
             }
             for key in config.ignoredKeys { Terminal.note("\(unetConfig): ignoring \"\(key)\" (it does not change the model)") }
         } else {
-            config = UNetConfig.preset(preset)!
+            config = UNetConfig(preset: preset ?? .tiny)
         }
         let side = resolution ?? config.sampleSize
         guard side % config.downsamplingFactor == 0 else {
@@ -162,7 +162,7 @@ struct TrainCommand: ParsableCommand {
         options.batchSize = batchSize ?? options.batchSize
         options.learningRate = lr ?? DefaultRecipe.learningRate
         options.warmupSteps = warmupSteps ?? options.warmupSteps
-        options.schedule = lrSchedule.flatMap(TrainingOptions.Schedule.init) ?? options.schedule
+        options.schedule = lrSchedule ?? options.schedule
         if let epochs {
             options.steps = max(1, Int((epochs * Double(dataset.count) / Double(options.batchSize)).rounded(.up)))
         } else {
@@ -179,7 +179,7 @@ struct TrainCommand: ParsableCommand {
         options.privacy = try privacy.plan(datasetSize: dataset.count, batchSize: options.batchSize, steps: options.steps)
 
         var scheduler = SchedulerConfig(kind: .ddpm)
-        scheduler.predictionType = predictionType.flatMap(PredictionType.init)
+        scheduler.predictionType = predictionType
             ?? initialWeights?.model.schedulerConfig?.predictionType ?? DefaultRecipe.predictionType
         let settings = RunSettings(data: data, resolution: side, skipBad: skipBad, options: options,
                                    classNames: classes >= 2 ? dataset.classNames : [],
@@ -207,15 +207,37 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw CommandError("\(out): cannot read the run's settings (\(error))")
         }
-        let overridden = [batchSize != nil, lr != nil, steps != nil, epochs != nil, seed != nil, resolution != nil,
-                          unetConfig != nil, predictionType != nil, warmupSteps != nil, labelDropout != nil, initFrom != nil,
-                          snrGamma != nil, privacy.isEnabled]
-        if overridden.contains(true) {
-            Terminal.note("resuming with the settings stored in \(RunSettings.url(in: runFolder).path); model and optimizer options given now are ignored")
+        let ignored = ignoredOnResume()
+        if !ignored.isEmpty {
+            Terminal.note("resuming with the settings stored in \(RunSettings.url(in: runFolder).path); "
+                          + "these options given now are ignored: \(ignored.joined(separator: ", "))")
+        }
+        if URL(fileURLWithPath: data).standardizedFileURL != URL(fileURLWithPath: settings.data).standardizedFileURL {
+            Terminal.note("resuming on the data stored in \(RunSettings.url(in: runFolder).path), \(settings.data), not on \(data)")
         }
         let dataset = try loadDataset(settings.data, resolution: settings.resolution, skipBad: settings.skipBad)
         return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: true,
                      initialWeights: nil)
+    }
+
+    /// The options given now that a resumed run overrides with its stored settings
+    /// (`run.json`, `unet_config.json`, `scheduler_config.json`), as spelt on the command
+    /// line. The options of this invocation only — checkpoints, logging, sample grids,
+    /// evaluation, the time limit, threads — apply on resume as on a fresh run.
+    private func ignoredOnResume() -> [String] {
+        let given: [(Bool, String)] = [
+            (preset != nil, "--preset"), (unetConfig != nil, "--unet-config"), (initFrom != nil, "--init-from"),
+            (resolution != nil, "--resolution"), (batchSize != nil, "--batch-size"), (lr != nil, "--lr"),
+            (warmupSteps != nil, "--warmup-steps"), (lrSchedule != nil, "--lr-schedule"), (steps != nil, "--steps"),
+            (epochs != nil, "--epochs"), (emaDecay != nil, "--ema-decay"), (gradClip != nil, "--grad-clip"),
+            (predictionType != nil, "--prediction-type"), (snrGamma != nil, "--snr-gamma"), (seed != nil, "--seed"),
+            (hflip, "--hflip"), (labelDropout != nil, "--label-dropout"), (skipNonfinite != nil, "--skip-nonfinite"),
+            (skipBad, "--skip-bad"),
+            (privacy.epsilon != nil, "--dp-epsilon"), (privacy.delta != nil, "--dp-delta"),
+            (privacy.noiseMultiplier != nil, "--dp-noise-multiplier"), (privacy.maxGradNorm != nil, "--dp-max-grad-norm"),
+            (privacy.noiseDraws != nil, "--dp-noise-draws"),
+        ]
+        return given.filter(\.0).map(\.1)
     }
 
     private func train(_ setup: Setup, in runFolder: URL) throws {
