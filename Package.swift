@@ -48,6 +48,11 @@ let package = Package(
             pkgConfig: "libtiff-4",
             providers: [.apt(["libtiff-dev"])]
         ),
+        // niftilib has no pkg-config file: the module map names its libraries (nifti2, znz, z).
+        .systemLibrary(
+            name: "CNIfTI",
+            providers: [.apt(["libnifti2-dev"])]
+        ),
 
         // Tensor core: storage, GEMM, parallelFor, RNG, element-wise kernels.
         .target(name: "PhantomTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
@@ -66,7 +71,7 @@ let package = Package(
         .target(name: "PhantomSafetensors"),
 
         // Imaging: PNG codec, preprocessing, ImageFolder dataset.
-        .target(name: "PhantomImaging", dependencies: ["CPNG", "CJPEG", "CTIFF"]),
+        .target(name: "PhantomImaging", dependencies: ["CPNG", "CJPEG", "CTIFF", "CNIfTI"]),
 
         // Privacy: the memorization audit (nearest training neighbours of samples).
         .target(name: "PhantomPrivacy", dependencies: ["PhantomTensor", "PhantomImaging"], swiftSettings: kernelSettings),

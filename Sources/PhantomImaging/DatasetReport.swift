@@ -39,12 +39,14 @@ public struct DatasetReport: Sendable {
     /// Original image sizes of the loaded images.
     public var sizeHistogram: [ImageSize: Int]
     /// Source bit depths of the loaded images (files below 8 bits count as 8; float TIFF
-    /// pages, mapped to 16 bits, count as 16).
+    /// pages and NIfTI slices, mapped to 16 bits, count as 16).
     public var bitDepthHistogram: [BitDepth: Int]
-    /// Loaded images per file format (each page of a multi-page TIFF counts).
+    /// Loaded images per file format (each page of a multi-page TIFF and each kept slice of
+    /// a NIfTI volume counts).
     public var formatHistogram: [ImageFormat: Int]
     /// Files skipped because they are not images of a readable format (no `.png`,
-    /// `.jpg`, `.jpeg`, `.tif` or `.tiff` extension); hidden files are not counted.
+    /// `.jpg`, `.jpeg`, `.tif`, `.tiff`, `.nii` or `.nii.gz` extension); hidden files are
+    /// not counted.
     public var skippedNonPNGCount: Int
     /// Image files that could not be read, with the reason.
     public var problems: [FileIssue]

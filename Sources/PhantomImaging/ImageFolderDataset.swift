@@ -1,6 +1,6 @@
 import Dispatch
 
-/// Grayscale images loaded from a folder laid out as `ROOT/<class>/**/*.{png,jpg,tif}`,
+/// Grayscale images loaded from a folder laid out as `ROOT/<class>/**/*.{png,jpg,tif,nii.gz}`,
 /// centre cropped and resized to one training resolution, held compactly in memory.
 ///
 /// Layout:
@@ -12,11 +12,14 @@ import Dispatch
 ///   ``DatasetReport/ignored``;
 /// - names starting with "." are ignored; other files are skipped and counted.
 ///
-/// Files: PNG, JPEG and TIFF, read by ``ImageSource`` (any mix, in any folder). A file
-/// holding several images (a multi-page TIFF) gives one dataset image per page, each
+/// Files: PNG, JPEG, TIFF and NIfTI, read by ``ImageSource`` (any mix, in any folder). A
+/// file holding several images (a multi-page TIFF) gives one dataset image per page, each
 /// with the relative path `"<file>#<page>"`, pages numbered from 1 in file order
-/// (``ImageSource/imagePath(_:page:of:)``); a one-image file keeps its plain path.
-/// `maxPixels` applies to each page; one page at a time is held at full size.
+/// (``ImageSource/imagePath(_:page:of:)``); a one-image file keeps its plain path. A NIfTI
+/// volume gives its kept axial slices (default ``NIfTISliceOptions``), each named
+/// `"<file>#axial-042"` by its index in the stack (``ImageSource/imagePath(_:name:)``).
+/// `maxPixels` applies to each page or slice, and to a volume's voxels; one page or one
+/// volume at a time is held at full size.
 ///
 /// Storage: all images share one contiguous array of `resolution * resolution` samples
 /// per image, 8-bit unless some source is 16-bit, in which case everything is held at
@@ -147,6 +150,8 @@ extension ImageFolderDataset {
         var image: GrayImage
         var originalSize: ImageSize
         var sourceBitDepth: BitDepth
+        /// The image's name inside its file (a NIfTI slice's), or nil.
+        var name: String?
     }
 
     /// The images of one file, in order, and its format.
@@ -180,7 +185,8 @@ extension ImageFolderDataset {
                     for (page, decoded) in file.pages.enumerated() {
                         store.append(decoded.image)
                         relativePaths.append(
-                            ImageSource.imagePath(entry.relativePath, page: page + 1, of: file.pages.count))
+                            decoded.name.map { ImageSource.imagePath(entry.relativePath, name: $0) }
+                                ?? ImageSource.imagePath(entry.relativePath, page: page + 1, of: file.pages.count))
                         if let label = entry.label {
                             labels.append(label)
                             classCounts[label] += 1
@@ -221,11 +227,11 @@ extension ImageFolderDataset {
             DispatchQueue.concurrentPerform(iterations: paths.count) { index in
                 let outcome = Result { () throws(ImagingError) -> DecodedFile in
                     var pages: [Decoded] = []
-                    let format = try ImageSource.forEachImage(path: paths[index], maxPixels: maxPixels) { source in
+                    let format = try ImageSource.forEachNamedImage(path: paths[index], maxPixels: maxPixels) { name, source in
                         pages.append(Decoded(
                             image: source.centerSquare(resizedTo: resolution),
                             originalSize: ImageSize(width: source.width, height: source.height),
-                            sourceBitDepth: source.bitDepth))
+                            sourceBitDepth: source.bitDepth, name: name))
                     }
                     return DecodedFile(format: format, pages: pages)
                 }

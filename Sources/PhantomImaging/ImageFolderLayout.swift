@@ -9,7 +9,8 @@ import Foundation
 /// - with class subfolders, image files directly in the root are ignored and listed;
 /// - files and folders whose names start with "." are ignored and not counted;
 /// - other files are skipped and counted; an extension ``ImageSource/isImageFile(_:)``
-///   accepts (`.png`, `.jpg`, `.jpeg`, `.tif`, `.tiff`, any case) marks an image file.
+///   accepts (`.png`, `.jpg`, `.jpeg`, `.tif`, `.tiff`, `.nii`, `.nii.gz`, any case) marks
+///   an image file.
 struct ImageFolderLayout {
     /// One image file to load.
     struct Entry {
@@ -68,7 +69,7 @@ struct ImageFolderLayout {
             }
             ignoredRootPNGs = rootPNGs
         }
-        guard !entries.isEmpty else { throw ImagingError(.noImages, path: root, reason: "no image files found (PNG, JPEG or TIFF)") }
+        guard !entries.isEmpty else { throw ImagingError(.noImages, path: root, reason: "no image files found (PNG, JPEG, TIFF or NIfTI)") }
     }
 
     /// The image files anywhere below `root/folder`, as paths relative to `root`; counts

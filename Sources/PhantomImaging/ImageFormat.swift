@@ -6,6 +6,8 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
     case jpeg
     /// `.tif`, `.tiff`, through libtiff.
     case tiff
+    /// `.nii`, `.nii.gz`: NIfTI volumes, read as slices (``NIfTIDecoder``).
+    case nifti
 
     /// The file name suffixes (lower case, without the dot) that mark this format.
     public var fileExtensions: [String] {
@@ -13,19 +15,24 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
         case .png: ["png"]
         case .jpeg: ["jpg", "jpeg"]
         case .tiff: ["tif", "tiff"]
+        case .nifti: ["nii", "nii.gz"]
         }
     }
 
-    /// The format a file name's extension names (any case), or nil: `"scan.JPG"` → `.jpeg`.
+    /// The format a file name's extension names (any case), or nil: `"scan.JPG"` → `.jpeg`,
+    /// `"brain.nii.gz"` → `.nifti` (but `"notes.gz"` → nil).
     public init?(fileName: String) {
-        guard let dot = fileName.lastIndex(of: "."), !fileName[dot...].contains("/") else { return nil }
-        let suffix = fileName[fileName.index(after: dot)...].lowercased()
-        guard let format = Self.allCases.first(where: { $0.fileExtensions.contains(suffix) }) else { return nil }
+        let name = (fileName.lastIndex(of: "/").map { fileName[fileName.index(after: $0)...] } ?? fileName[...]).lowercased()
+        guard let format = Self.allCases.first(where: { format in
+            format.fileExtensions.contains { name.hasSuffix("." + $0) }
+        }) else { return nil }
         self = format
     }
 
     /// The format whose signature `bytes` start with, or nil: PNG's 8-byte signature,
-    /// JPEG's `FF D8 FF`, or a TIFF header (`II*\0`, `MM\0*`, or BigTIFF's `II+\0`, `MM\0+`).
+    /// JPEG's `FF D8 FF`, a TIFF header (`II*\0`, `MM\0*`, or BigTIFF's `II+\0`, `MM\0+`), or
+    /// an uncompressed single-file NIfTI-1/NIfTI-2 header (`sizeof_hdr` 348 or 540 and its
+    /// magic). A gzip stream is not a signature: `.nii.gz` is known by its extension.
     public init?(signatureOf bytes: [UInt8]) {
         if bytes.starts(with: PNGDecoder.pngSignature) {
             self = .png
@@ -33,6 +40,8 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
             self = .jpeg
         } else if TIFFDecoder.hasSignature(bytes) {
             self = .tiff
+        } else if NIfTIDecoder.hasSignature(bytes) {
+            self = .nifti
         } else {
             return nil
         }
@@ -42,6 +51,6 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 
-    /// `"PNG"`, `"JPEG"` or `"TIFF"`.
-    public var description: String { rawValue.uppercased() }
+    /// `"PNG"`, `"JPEG"`, `"TIFF"` or `"NIfTI"`.
+    public var description: String { self == .nifti ? "NIfTI" : rawValue.uppercased() }
 }

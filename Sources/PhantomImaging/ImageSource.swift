@@ -2,19 +2,23 @@
 /// decoder and returns the file's grayscale images.
 ///
 /// - PNG and JPEG files hold one image; a TIFF file holds one image per page (see
-///   ``TIFFDecoder``), in file order.
+///   ``TIFFDecoder``), in file order; a NIfTI volume (`.nii`, `.nii.gz`) gives its kept
+///   slices with the default ``NIfTISliceOptions`` (axial, 10 % foreground), each named
+///   like `"axial-042"` (see ``NIfTIDecoder``).
 /// - The decoder is chosen by the file's signature (its first bytes), so a PNG saved as
 ///   `scan.jpg` is still read; when the signature is unknown, the extension's decoder
 ///   reports what is wrong ("not a JPEG file (no JPEG signature)"), and a file with
 ///   neither is refused as not an image.
 /// - Every failure is an ``ImagingError`` naming the file; nothing traps on bad input.
-///   Each image is checked against `maxPixels` before its pixels are allocated.
+///   Each image is checked against `maxPixels` before its pixels are allocated; for a
+///   NIfTI file the whole volume's voxel count is checked too (it is held at once).
 public enum ImageSource {
     /// The default ceiling on an image's `width * height`: 100 megapixels.
     public static let defaultMaxPixels = PNGDecoder.defaultMaxPixels
 
     /// True when `fileName` has the extension of a readable format (`.png`, `.jpg`,
-    /// `.jpeg`, `.tif`, `.tiff`, any case); this is how image folders pick their files.
+    /// `.jpeg`, `.tif`, `.tiff`, `.nii`, `.nii.gz`, any case); this is how image folders
+    /// pick their files.
     public static func isImageFile(_ fileName: String) -> Bool {
         ImageFormat(fileName: fileName) != nil
     }
@@ -40,24 +44,43 @@ public enum ImageSource {
         case .png: [try PNGDecoder.decode(bytes, path: path, maxPixels: maxPixels)]
         case .jpeg: [try JPEGDecoder.decode(bytes, path: path, maxPixels: maxPixels)]
         case .tiff: try TIFFDecoder.decode(bytes, path: path, maxPixels: maxPixels)
+        case .nifti: try NIfTIDecoder.decode(bytes, path: path, maxPixels: maxPixels).map(\.image)
         }
     }
 
     /// Calls `body` with each image of the file at `path` in order, holding one
     /// full-size image at a time; returns the file's format.
     ///
-    /// - Parameter maxPixels: the most pixels accepted per image (page).
+    /// - Parameter maxPixels: the most pixels accepted per image (page, slice), and the
+    ///   most voxels of a NIfTI volume.
     /// - Throws: ``ImagingError`` naming `path`, or what `body` throws.
     @discardableResult
     public static func forEachImage(
         path: String, maxPixels: Int = defaultMaxPixels, _ body: (GrayImage) throws(ImagingError) -> Void
     ) throws(ImagingError) -> ImageFormat {
+        try forEachNamedImage(path: path, maxPixels: maxPixels) { (_, image) throws(ImagingError) in try body(image) }
+    }
+
+    /// ``forEachImage(path:maxPixels:_:)`` with each image's name inside its file: a NIfTI
+    /// slice's ``NIfTISlice/name`` (`"axial-042"`), nil for PNG, JPEG and TIFF images
+    /// (pages are numbered by ``imagePath(_:page:of:)`` once their count is known).
+    @discardableResult
+    public static func forEachNamedImage(
+        path: String, maxPixels: Int = defaultMaxPixels, _ body: (String?, GrayImage) throws(ImagingError) -> Void
+    ) throws(ImagingError) -> ImageFormat {
         let bytes = try FileBytes.readAll(path: path)
         let format = try format(of: bytes, path: path)
         switch format {
-        case .png: try body(PNGDecoder.decode(bytes, path: path, maxPixels: maxPixels))
-        case .jpeg: try body(JPEGDecoder.decode(bytes, path: path, maxPixels: maxPixels))
-        case .tiff: try TIFFDecoder.forEachPage(bytes, path: path, maxPixels: maxPixels, body)
+        case .png: try body(nil, PNGDecoder.decode(bytes, path: path, maxPixels: maxPixels))
+        case .jpeg: try body(nil, JPEGDecoder.decode(bytes, path: path, maxPixels: maxPixels))
+        case .tiff:
+            try TIFFDecoder.forEachPage(bytes, path: path, maxPixels: maxPixels) { (page) throws(ImagingError) in
+                try body(nil, page)
+            }
+        case .nifti:
+            try NIfTIDecoder.forEachSlice(bytes, path: path, maxPixels: maxPixels) { (slice) throws(ImagingError) in
+                try body(slice.name, slice.image)
+            }
         }
         return format
     }
@@ -69,10 +92,16 @@ public enum ImageSource {
         pageCount > 1 ? "\(path)#\(page)" : path
     }
 
+    /// How a dataset names a named image of a file (a NIfTI slice): `"<path>#<name>"`,
+    /// e.g. `"brain.nii.gz#axial-042"`, however many the file holds.
+    public static func imagePath(_ path: String, name: String) -> String {
+        "\(path)#\(name)"
+    }
+
     /// The decoder for `bytes`: by signature, else by `path`'s extension.
     static func format(of bytes: [UInt8], path: String) throws(ImagingError) -> ImageFormat {
         if let format = ImageFormat(signatureOf: bytes) ?? ImageFormat(fileName: path) { return format }
-        let reason = bytes.isEmpty ? "empty file (0 bytes)" : "not an image file (no PNG, JPEG or TIFF signature)"
+        let reason = bytes.isEmpty ? "empty file (0 bytes)" : "not an image file (no PNG, JPEG, TIFF or NIfTI signature)"
         throw ImagingError(.corrupt, path: path, reason: reason)
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs one libFuzzer harness (or all of them) over Phantom's input parsers.
 #
-#   Tests/Fuzz/run.sh HARNESS [RUNS]     HARNESS: png | jpeg | tiff | safetensors | unet_config | scheduler_config | all
+#   Tests/Fuzz/run.sh HARNESS [RUNS]     HARNESS: png | jpeg | tiff | nifti | safetensors | unet_config | scheduler_config | all
 #
 # RUNS is the number of fuzzer executions (default 20000; 0 runs just the seed corpus
 # and the regression inputs). Each harness compiles the library sources it needs into
@@ -20,9 +20,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ_DIR="$ROOT/Tests/Fuzz"
 BUILD="$ROOT/.build-fuzz"
-HARNESSES=(png jpeg tiff safetensors unet_config scheduler_config)
+HARNESSES=(png jpeg tiff nifti safetensors unet_config scheduler_config)
 
-usage() { echo "usage: $0 {png|jpeg|tiff|safetensors|unet_config|scheduler_config|all} [RUNS]" >&2; exit 2; }
+usage() { echo "usage: $0 {png|jpeg|tiff|nifti|safetensors|unet_config|scheduler_config|all} [RUNS]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 WHICH=$1
 RUNS=${2:-20000}
@@ -34,9 +34,10 @@ SWIFTC=${SWIFTC:-swiftc}
 export SWIFT_BACKTRACE=enable=no
 COMMON=(-sanitize=fuzzer,address -Onone -g -swift-version 6 -parse-as-library
         -I "$BUILD/modules" -I "$ROOT/Sources/CBLAS" -I "$ROOT/Sources/CPNG"
-        -I "$ROOT/Sources/CJPEG" -I "$ROOT/Sources/CTIFF"
+        -I "$ROOT/Sources/CJPEG" -I "$ROOT/Sources/CTIFF" -I "$ROOT/Sources/CNIfTI"
         $(pkg-config --cflags openblas libpng libturbojpeg libtiff-4 | sed 's/-I/-Xcc -I/g'))
-LINK=(-use-ld=lld $(pkg-config --libs openblas libpng libturbojpeg libtiff-4))
+# niftilib has no pkg-config file.
+LINK=(-use-ld=lld $(pkg-config --libs openblas libpng libturbojpeg libtiff-4) -lnifti2 -lznz -lz)
 
 # Module name, dependencies (space-separated, must be built first).
 declare -A DEPS=(
@@ -50,6 +51,7 @@ declare -A HARNESS_MODULES=(
     [png]="PhantomImaging"
     [jpeg]="PhantomImaging"
     [tiff]="PhantomImaging"
+    [nifti]="PhantomImaging"
     [safetensors]="PhantomSafetensors"
     [unet_config]="PhantomTensor PhantomSafetensors PhantomLayers PhantomDiffusion"
     [scheduler_config]="PhantomTensor PhantomSafetensors PhantomLayers PhantomDiffusion"
@@ -129,7 +131,7 @@ run_harness() {
 
 case "$WHICH" in
     all) selected=("${HARNESSES[@]}") ;;
-    png|jpeg|tiff|safetensors|unet_config|scheduler_config) selected=("$WHICH") ;;
+    png|jpeg|tiff|nifti|safetensors|unet_config|scheduler_config) selected=("$WHICH") ;;
     *) usage ;;
 esac
 
