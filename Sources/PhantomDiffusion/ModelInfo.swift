@@ -61,6 +61,6 @@ public struct ModelInfo: Equatable, Sendable {
         object["resolution"] = resolution ?? NSNull()
         if let privacy { object["privacy"] = privacy.jsonObject }
         if let guidanceScale { object["guidance_scale"] = guidanceScale }
-        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 }

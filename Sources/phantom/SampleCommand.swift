@@ -226,7 +226,7 @@ struct SampleCommand: ParsableCommand {
         let name = shard.map { "manifest-shard-\($0.fileNameComponent).json" } ?? "manifest.json"
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+            try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 .write(to: folder.appendingPathComponent(name))
         } catch {
             throw CommandError("\(folder.path)/\(name): cannot write (\(fileErrorReason(error)))")
