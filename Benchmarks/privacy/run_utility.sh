@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The DP utility experiment of Benchmarks/privacy/README.md: three arms (no DP, ε = 10, ε = 1)
+# on Fashion-MNIST at 32×32, the same steps (equal CPU within 5%), then phantom sample +
+# phantom evaluate with train-on-synthetic utility. IDX: the idx folder of Debian's
+# dataset-fashion-mnist; OUT: a scratch folder. The arms run one after another here
+# (the measured run ran them side by side, 1 thread each).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+P="$root/.build/release/phantom"
+idx="${IDX:?set IDX to the fashion-mnist idx folder}"
+out="${OUT:-/tmp/phantom-fmnist}"
+steps="${STEPS:-200}"
+python3 "$here/make_fashion_mnist.py" "$idx" "$out/full" --test-per-class 200
+python3 "$here/make_fashion_mnist.py" "$idx" "$out/eval" --train-per-class 600 --test-per-class 200
+for arm in nodp eps10 eps1; do
+  case $arm in nodp) dp=();; eps10) dp=(--dp-epsilon 10);; eps1) dp=(--dp-epsilon 1);; esac
+  /usr/bin/time -f "%U %S %e" -o "$out/$arm.time" "$P" train "$out/full/train" --out "$out/runs/$arm" --preset tiny \
+      --batch-size 64 --steps "$steps" --warmup-steps 30 --checkpoint-every 100 --log-every 10 --seed 1 --threads 1 "${dp[@]}"
+  "$P" sample "$out/runs/$arm/model" --out "$out/samples/$arm" --per-class 100 --seed 1
+  "$P" evaluate --real "$out/eval/test" --samples "$out/samples/$arm" --train "$out/eval/train" \
+      --net "$out/eval/feature-net.safetensors" --utility --limit-real 100 --seeds 1 --json "$out/$arm.json" | tee "$out/$arm.txt"
+done
