@@ -17,6 +17,9 @@ public struct ModelInfo: Equatable, Sendable {
     public var resolution: Int?
     /// The classifier-free guidance scale the model is best sampled with (`"guidance_scale"`), if measured.
     public var guidanceScale: Double?
+    /// The guidance scale to sample with when the user names none: ``guidanceScale``, else 1 (plain
+    /// conditional sampling).
+    public var samplingGuidanceScale: Double { guidanceScale ?? 1 }
     /// The differential-privacy guarantee of the weights (`"privacy"`), nil for a model trained without DP-SGD.
     public var privacy: DPSGDGuarantee?
 

@@ -45,13 +45,14 @@ public final class ClippedGradientSum {
     }
 
     /// Writes `(sum + s·z) / divisor` into the parameters' gradients, where z is standard normal
-    /// noise that `noise(p, buffer)` writes for parameter `p` (its `gradient.count` values; a
-    /// keyed stream, so the noise is a function of the caller's key, not of the worker count).
+    /// noise that `noise(p, buffer, count)` writes for parameter `p` (`count` = its gradient's
+    /// element count; a keyed stream, so the noise is a function of the caller's key, not of the
+    /// worker count).
     /// With s = 0 no noise is drawn.
     public func writeNoisyMean(noiseStandardDeviation s: Double, divisor: Double,
-                               noise: (_ parameter: Int, _ buffer: UnsafeMutablePointer<Float>) -> Void) {
+                               noise: (_ parameter: Int, _ buffer: UnsafeMutablePointer<Float>, _ count: Int) -> Void) {
         if s > 0 {
-            Parallel.forEach(parameters.count) { index, _ in noise(index, parameters[index].gradient.data) }
+            Parallel.forEach(parameters.count) { index, _ in noise(index, parameters[index].gradient.data, parameters[index].gradient.count) }
         }
         let noiseScale = Float(s), inverse = Float(1 / divisor), withNoise = s > 0
         Parallel.forEach(chunks.count) { index, _ in

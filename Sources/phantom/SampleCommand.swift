@@ -92,7 +92,7 @@ struct SampleCommand: ParsableCommand {
         let stepCount = steps ?? scheduler.defaultSteps(trainingTimesteps: samplerConfig.numTrainTimesteps)
         let depth: BitDepth = (bits ?? info.bitDepth) == 16 ? .sixteen : .eight
         let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass)
-        let guidance = guidanceScale ?? info.guidanceScale.map(Float.init) ?? 1
+        let guidance = guidanceScale ?? Float(info.samplingGuidanceScale)
         let outFolder = URL(fileURLWithPath: out)
         let side = config.sampleSize
 
@@ -216,13 +216,7 @@ struct SampleCommand: ParsableCommand {
             "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidance), "seed": String(seed),
             "bits": bitDepth.rawValue, "shard": (shard ?? .whole).description, "files": files,
         ]
-        // Sampling is post-processing: the images carry the model's guarantee unchanged, unless
-        // they were screened against the training images, which reads the data again.
-        var statement = privacy?.jsonObject
-        if statement != nil, excludeMemorized != nil {
-            statement?["screening"] = "re-drawn against the training images (--exclude-memorized): the guarantee does not cover which images were kept"
-        }
-        manifest["privacy"] = statement ?? NSNull()
+        manifest["privacy"] = privacy?.manifestObject(screenedAgainstTrainingImages: excludeMemorized != nil) ?? NSNull()
         let name = shard.map { "manifest-shard-\($0.fileNameComponent).json" } ?? "manifest.json"
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

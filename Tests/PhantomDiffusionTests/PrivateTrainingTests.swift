@@ -21,14 +21,7 @@ private struct ReorderedImages: TrainingImages {
 @Suite(.serialized) struct PrivateTrainingTests {
     static func makeTrainer(images: TrainingImages = SyntheticImages(), batchSize: Int = 3,
                             privacy: DPSGDOptions?) throws -> Trainer {
-        var config = UNetConfig(sampleSize: 8, inChannels: 1, outChannels: 1,
-                                downBlockTypes: [.plain, .attention], upBlockTypes: [.attention, .plain],
-                                blockOutChannels: [4, 8], layersPerBlock: 1)
-        config.normNumGroups = 2
-        config.attentionHeadDim = 4
-        config.numClassEmbeds = 3
-        config.dropout = 0.1
-        let unet = UNet2D(config: config)
+        let unet = UNet2D(config: TrainingRunTests.tinyConfig())
         unet.initializeParameters(seed: 5)
         var options = TrainingOptions()
         options.batchSize = batchSize

@@ -21,14 +21,7 @@ struct SyntheticImages: TrainingImages {
 @Suite(.serialized) struct TrainingRunTests {
     static func makeRun(folder: URL, steps: Int, plan: TrainingRun.Plan = .init(), seed: UInt64 = 5,
                         dropout: Double = 0.1, defaultRecipe: Bool = true) throws -> TrainingRun {
-        var config = UNetConfig(sampleSize: 8, inChannels: 1, outChannels: 1,
-                                downBlockTypes: [.plain, .attention], upBlockTypes: [.attention, .plain],
-                                blockOutChannels: [4, 8], layersPerBlock: 1)
-        config.normNumGroups = 2
-        config.attentionHeadDim = 4
-        config.numClassEmbeds = 3
-        config.dropout = dropout
-        let unet = UNet2D(config: config)
+        let unet = UNet2D(config: tinyConfig(dropout: dropout))
         unet.initializeParameters(seed: seed)
         var options = TrainingOptions()
         options.batchSize = 3
@@ -48,6 +41,18 @@ struct SyntheticImages: TrainingImages {
                                   options: options)
         return TrainingRun(trainer: trainer, folder: folder, plan: plan, schedulerConfig: scheduler,
                            info: ModelInfo(classNames: ["a", "b"], nullClass: 2, bitDepth: 8, resolution: 8))
+    }
+
+    /// A two-level 8×8 U-Net for `SyntheticImages`' two classes (plus the null class).
+    static func tinyConfig(dropout: Double = 0.1) -> UNetConfig {
+        var config = UNetConfig(sampleSize: 8, inChannels: 1, outChannels: 1,
+                                downBlockTypes: [.plain, .attention], upBlockTypes: [.attention, .plain],
+                                blockOutChannels: [4, 8], layersPerBlock: 1)
+        config.normNumGroups = 2
+        config.attentionHeadDim = 4
+        config.numClassEmbeds = 3
+        config.dropout = dropout
+        return config
     }
 
     static func temporaryFolder() -> URL {

@@ -57,4 +57,11 @@ import Testing
         let noiseless = DPSGDGuarantee(options: DPSGDOptions(noiseMultiplier: 0, maxGradNorm: 1, sampleRate: 1, delta: 1e-5), steps: 3)
         #expect(noiseless.epsilon == .infinity && noiseless.jsonObject["epsilon"] as? String == "inf")
     }
+
+    @Test func aManifestSaysWhenSamplesWereScreenedAgainstTheTrainingImages() {
+        let guarantee = DPSGDGuarantee(options: DPSGDOptions(noiseMultiplier: 1, maxGradNorm: 1, sampleRate: 0.1, delta: 1e-5), steps: 10)
+        #expect(guarantee.manifestObject(screenedAgainstTrainingImages: false)["screening"] == nil)
+        #expect((guarantee.manifestObject(screenedAgainstTrainingImages: true)["screening"] as? String)?.contains("not cover") == true)
+        #expect(guarantee.manifestObject(screenedAgainstTrainingImages: true)["epsilon"] as? Double == guarantee.epsilon)
+    }
 }

@@ -50,20 +50,13 @@ extension Trainer {
                                         clippedFraction: selected.isEmpty ? 0 : Double(clipped) / Double(selected.count))
         let learningRate = options.learningRate(afterSteps: step)
         guard loss.isFinite, meanNorm.isFinite else {
-            skippedSteps += 1
-            if skippedSteps > options.skipNonFinite {
-                throw .nonFinite(step: step + 1, loss: loss, gradientNorm: meanNorm)
-            }
-            step += 1
-            return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: meanNorm, skipped: true,
-                              privateBatch: report)
+            return try skipNonFiniteStep(loss: loss, gradientNorm: meanNorm, learningRate: learningRate, privateBatch: report)
         }
         let stepWord = UInt32(truncatingIfNeeded: step), seed = options.seed
-        let counts = parameters.map(\.gradient.count)
         clippedSum.writeNoisyMean(noiseStandardDeviation: privacy.noiseMultiplier * privacy.maxGradNorm,
-                                  divisor: privacy.sampleRate * Double(images.count)) { index, buffer in
+                                  divisor: privacy.sampleRate * Double(images.count)) { index, buffer, count in
             RandomStream(seed: seed, RandomPurpose.privateNoise.rawValue, stepWord, UInt32(index))
-                .fillGaussian(buffer, count: counts[index])
+                .fillGaussian(buffer, count: count)
         }
         update(learningRate: learningRate)
         return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: meanNorm, skipped: false,

@@ -111,12 +111,7 @@ public final class Trainer {
         let norm = gradientNorm(parameters)
         let learningRate = options.learningRate(afterSteps: step)
         guard loss.isFinite, norm.isFinite else {
-            skippedSteps += 1
-            if skippedSteps > options.skipNonFinite {
-                throw .nonFinite(step: step + 1, loss: loss, gradientNorm: norm)
-            }
-            step += 1
-            return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: norm, skipped: true)
+            return try skipNonFiniteStep(loss: loss, gradientNorm: norm, learningRate: learningRate)
         }
         if let limit = options.gradientClip { clipGradients(parameters, maxNorm: limit) }
         update(learningRate: learningRate)
@@ -142,6 +137,19 @@ public final class Trainer {
                                                     gradient: batch.outputGradient)
         unet.backward(batch.outputGradient)
         return loss
+    }
+
+    /// Counts a step whose loss or gradient is not finite as skipped, or throws once more
+    /// than `skipNonFinite` steps have been skipped.
+    func skipNonFiniteStep(loss: Double, gradientNorm: Double, learningRate: Double,
+                           privateBatch: PrivateBatchReport? = nil) throws(TrainingError) -> StepReport {
+        skippedSteps += 1
+        if skippedSteps > options.skipNonFinite {
+            throw .nonFinite(step: step + 1, loss: loss, gradientNorm: gradientNorm)
+        }
+        step += 1
+        return StepReport(step: step, loss: loss, learningRate: learningRate, gradientNorm: gradientNorm, skipped: true,
+                          privateBatch: privateBatch)
     }
 
     /// Applies the gradients in the parameters with AdamW at `learningRate`, updates the EMA

@@ -34,6 +34,18 @@ public struct DPSGDGuarantee: Equatable, Sendable {
         ]
     }
 
+    /// The guarantee as a sample manifest states it. Sampling is post-processing, so the images
+    /// carry the model's guarantee unchanged — unless they were screened against the training
+    /// images (re-drawn when they came too close), which reads the data again: then a
+    /// `"screening"` note says the guarantee does not cover which images were kept.
+    public func manifestObject(screenedAgainstTrainingImages screened: Bool) -> [String: Any] {
+        var object = jsonObject
+        if screened {
+            object["screening"] = "re-drawn against the training images (--exclude-memorized): the guarantee does not cover which images were kept"
+        }
+        return object
+    }
+
     /// Reads ``jsonObject``'s form back; nil when a field is missing or of the wrong type.
     public init?(jsonObject object: [String: Any]) {
         func number(_ key: String) -> Double? { (object[key] as? NSNumber)?.doubleValue }
