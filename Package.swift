@@ -54,6 +54,13 @@ let package = Package(
             providers: [.apt(["libnifti2-dev"])]
         ),
 
+        // Open MPI: a module map and static inline shims over its handle macros.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
+
         // Tensor core: storage, GEMM, parallelFor, RNG, element-wise kernels.
         .target(name: "PhantomTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
 
@@ -84,6 +91,9 @@ let package = Package(
             swiftSettings: kernelSettings
         ),
 
+        // Distribution: the MPI process group of data-parallel training and sampling.
+        .target(name: "PhantomDistribution", dependencies: ["CMPI", "PhantomTensor"]),
+
         // The command-line tool: thin over the libraries.
         .executableTarget(
             name: "phantom",
@@ -91,6 +101,7 @@ let package = Package(
                 "PhantomImaging",
                 "PhantomPrivacy",
                 "PhantomDiffusion",
+                "PhantomDistribution",
                 "PhantomEvaluation",
                 "PhantomTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -17,6 +17,7 @@ public final class ClippedGradientSum {
     public let parameters: [Parameter]
     private let sums: [Tensor]
     private let chunks: [ElementChunk]
+    private lazy var reduction = TensorAllReduce(sums)
 
     public init(parameters: [Parameter]) {
         self.parameters = parameters
@@ -42,6 +43,12 @@ public final class ClippedGradientSum {
             for i in chunk.range { s[i] += scale * g[i] }
         }
         return norm
+    }
+
+    /// Replaces the sum, on every process, by its sum over the group's processes (data-parallel
+    /// DP-SGD: each process clips its own examples).
+    public func sum(over group: ProcessGroup) {
+        reduction.sum(over: group)
     }
 
     /// Writes `(sum + s·z) / divisor` into the parameters' gradients, where z is standard normal

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PhantomDiffusion
+import PhantomDistribution
 import PhantomImaging
 import PhantomPrivacy
 import PhantomSafetensors
@@ -16,7 +17,9 @@ struct SampleCommand: ParsableCommand {
             DIR/manifest.json (model hash, scheduler, steps, guidance, seed, class and noise index \
             of each file). Image n of class c draws its noise from index c·2^20 + n of the seed, so \
             the same command writes byte-identical files on any number of threads, with any \
-            --batch-size, and --shard i/n writes exactly the unsharded run's files for its indices.
+            --batch-size, and --shard i/n writes exactly the unsharded run's files for its indices. \
+            Under mpirun (or srun) the processes split the images between them and rank 0 writes \
+            the manifest: the folder is byte for byte that of one process.
             """
     )
 
@@ -56,16 +59,24 @@ struct SampleCommand: ParsableCommand {
 
     func run() throws {
         threading.apply()
+        // Under mpirun every process runs this command and draws its share of the images.
+        let group = JobLaunch.processGroup()
+        if !group.isLead { Terminal.silence() }
         do {
-            try generate()
+            if group.size > 1 && grid != nil {
+                throw CommandError("--grid needs every image in one process: run without mpirun, or leave out --grid")
+            }
+            try generate(group: group)
         } catch let error as CommandError {
             Terminal.endProgress()
             Terminal.error(error.message)
+            JobLaunch.abortIfParallel(group, code: 1)
             throw ExitCode.failure
         }
+        JobLaunch.finish(group)
     }
 
-    private func generate() throws {
+    private func generate(group: ProcessGroup) throws {
         let modelURL = URL(fileURLWithPath: model)
         let folder: ModelFolder
         do { folder = try ModelFolder.load(from: modelURL) } catch { throw CommandError(error.description) }
@@ -83,8 +94,9 @@ struct SampleCommand: ParsableCommand {
             wanted.indices.map { total / wanted.count + ($0 < total % wanted.count ? 1 : 0) }
         } ?? Array(repeating: perClass ?? 16, count: wanted.count)
         let part = shard ?? .whole
-        let plan = SamplePlan(classes: wanted, allClasses: allClasses, conditional: conditional,
-                              perClass: perClassCounts, shardIndex: part.index, shardCount: part.count)
+        let plan = SamplePlan(classes: wanted, allClasses: allClasses, conditional: conditional, perClass: perClassCounts)
+            .shard(part.index, of: part.count)
+            .shard(group.rank, of: group.size)
 
         let trained = folder.schedulerConfig ?? SchedulerConfig(kind: .ddpm)
         let samplerConfig: SchedulerConfig
@@ -127,13 +139,17 @@ struct SampleCommand: ParsableCommand {
             written.append(["file": item.fileName, "class": item.className, "noise_index": item.noiseIndex,
                             "seed": String(seeds[index])])
         }
+        if group.size > 1 {
+            written = try gatherManifestEntries(written, items: plan.items, group: group)
+            guard group.isLead else { return }
+        }
         if let grid { try writeGrid(tiles, classes: wanted, side: side, to: grid) }
         let weights = (try? Data(contentsOf: modelURL.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
             ?? (try? Data(contentsOf: modelURL.appendingPathComponent("diffusion_pytorch_model.safetensors")))
         try writeManifest(written, to: outFolder, weightsHash: weights.map(SHA256.hex), scheduler: samplerConfig,
                           steps: stepCount, guidance: guidance, bitDepth: depth, privacy: info.privacy)
         let seconds = Date().timeIntervalSince(started)
-        print("wrote \(written.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
+        Terminal.say("wrote \(written.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
     }
 
     /// Samples `batch` with `seed`, returning one float image per item.
@@ -207,6 +223,24 @@ struct SampleCommand: ParsableCommand {
         let elapsed = Date().timeIntervalSince(started)
         let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : .infinity
         Terminal.progress("\(Terminal.bar(fraction)) \(done)/\(total) images, step \(step)/\(steps), ETA \(Terminal.duration(eta))")
+    }
+
+    /// On the lead process, every process's manifest entries in the whole run's order;
+    /// elsewhere `[]`. Process r's plan holds the items at positions r, r + size, … (see
+    /// ``SamplePlan/shard(_:of:)``), so its k-th item sits at k·size + r.
+    private func gatherManifestEntries(_ entries: [[String: Any]], items: [SamplePlan.Item],
+                                       group: ProcessGroup) throws -> [[String: Any]] {
+        let positions = Dictionary(uniqueKeysWithValues: items.enumerated().map { ($1.fileName, $0 * group.size + group.rank) })
+        let keyed = entries.map { entry in entry.merging(["position": positions[entry["file"] as? String ?? ""] ?? 0]) { $1 } }
+        let bytes: [UInt8]
+        do { bytes = Array(try JSONSerialization.data(withJSONObject: keyed)) } catch {
+            throw CommandError("cannot encode the manifest entries (\(error))")
+        }
+        let gathered = group.gather(bytes).flatMap { part in
+            (try? JSONSerialization.jsonObject(with: Data(part))) as? [[String: Any]] ?? []
+        }
+        return gathered.sorted { ($0["position"] as? Int ?? 0) < ($1["position"] as? Int ?? 0) }
+            .map { $0.filter { $0.key != "position" } }
     }
 
     private func writeManifest(_ files: [[String: Any]], to folder: URL, weightsHash: String?, scheduler: SchedulerConfig,

@@ -1,10 +1,24 @@
 import Foundation
+import Synchronization
 
 /// Console output shared by the subcommands: errors on stderr, and progress that
 /// redraws one line on a terminal and prints plain lines otherwise.
 enum Terminal {
     /// Whether standard error is a terminal (progress bars go there).
     static let isInteractive = isatty(STDERR_FILENO) != 0
+
+    private static let quiet = Atomic<Bool>(false)
+
+    /// Silences ``say(_:)``, ``note(_:)`` and ``progress(_:)`` — not errors — for the rest of
+    /// the process: the non-lead processes of a data-parallel job, whose lead reports for all.
+    static func silence() {
+        quiet.store(true, ordering: .relaxed)
+    }
+
+    /// Prints a line of the command's report on standard output.
+    static func say(_ line: String) {
+        if !quiet.load(ordering: .relaxed) { print(line) }
+    }
 
     /// Prints `error: <message>` on standard error.
     static func error(_ message: String) {
@@ -13,17 +27,19 @@ enum Terminal {
 
     /// Prints `note: <message>` on standard error.
     static func note(_ message: String) {
+        guard !quiet.load(ordering: .relaxed) else { return }
         FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }
 
     /// Redraws the progress line (terminal only).
     static func progress(_ line: String) {
+        guard !quiet.load(ordering: .relaxed) else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
     }
 
     /// Ends a progress line.
     static func endProgress() {
-        if isInteractive { FileHandle.standardError.write(Data("\n".utf8)) }
+        if isInteractive && !quiet.load(ordering: .relaxed) { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
     /// A bar of `width` cells, `fraction` of them filled.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PhantomDiffusion
+import PhantomDistribution
 import PhantomEvaluation
 import PhantomImaging
 import PhantomPrivacy
@@ -88,19 +89,24 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         threading.apply()
+        // Under mpirun every process runs this command; rank 0 writes the run folder and reports.
+        let group = JobLaunch.processGroup()
+        if !group.isLead { Terminal.silence() }
         let runFolder = URL(fileURLWithPath: out)
         let existing = FileManager.default.fileExists(atPath: RunSettings.url(in: runFolder).path)
-        if existing && !resume {
-            Terminal.error("\(out) already holds a training run; pass --resume to continue it or choose another --out")
-            throw ExitCode.failure
-        }
+        group.barrier()   // every process has looked before the lead writes run.json
         do {
-            let setup = existing ? try resumedSetup(runFolder) : try freshSetup(runFolder)
-            try train(setup, in: runFolder)
+            if existing && !resume {
+                throw CommandError("\(out) already holds a training run; pass --resume to continue it or choose another --out")
+            }
+            let setup = existing ? try resumedSetup(runFolder) : try freshSetup(runFolder, writes: group.isLead)
+            try train(setup, in: runFolder, group: group)
         } catch let error as CommandError {
             Terminal.error(error.message)
+            JobLaunch.abortIfParallel(group, code: 1)
             throw ExitCode.failure
         }
+        JobLaunch.finish(group)
     }
 
     /// Everything a run needs, from the command line or from the run folder.
@@ -126,7 +132,9 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    private func freshSetup(_ runFolder: URL) throws -> Setup {
+    /// The setup of a new run from the command line; `writes`: create the run folder (the
+    /// lead process of a data-parallel job).
+    private func freshSetup(_ runFolder: URL, writes: Bool) throws -> Setup {
         if resume { Terminal.note("\(out) holds no run yet; starting a new one") }
         var config: UNetConfig
         var initialWeights: InitialWeights?
@@ -184,6 +192,10 @@ struct TrainCommand: ParsableCommand {
         let settings = RunSettings(data: data, resolution: side, skipBad: skipBad, options: options,
                                    classNames: classes >= 2 ? dataset.classNames : [],
                                    bitDepth: dataset.bitDepth.rawValue, initFrom: initFrom)
+        guard writes else {
+            return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: false,
+                         initialWeights: initialWeights)
+        }
         do {
             try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
             try config.jsonData().write(to: RunSettings.unetConfigURL(in: runFolder))
@@ -240,19 +252,19 @@ struct TrainCommand: ParsableCommand {
         return given.filter(\.0).map(\.1)
     }
 
-    private func train(_ setup: Setup, in runFolder: URL) throws {
-        try RunLock.acquire(runFolder)
+    private func train(_ setup: Setup, in runFolder: URL, group: ProcessGroup) throws {
+        if group.isLead { try RunLock.acquire(runFolder) }
         let settings = setup.settings
         let unet = UNet2D(config: setup.unetConfig)
         unet.initializeParameters(seed: settings.options.seed)
         if let initialWeights = setup.initialWeights {
             initialWeights.copy(into: unet)
-            print("starting from the weights of \(initialWeights.path)")
+            Terminal.say("starting from the weights of \(initialWeights.path)")
         }
         let trainer: Trainer
         do {
             trainer = try Trainer(unet: unet, images: DatasetImages(dataset: setup.dataset),
-                                  schedule: setup.schedulerConfig.noiseSchedule, options: settings.options)
+                                  schedule: setup.schedulerConfig.noiseSchedule, options: settings.options, group: group)
         } catch {
             throw CommandError(error.description)
         }
@@ -265,7 +277,7 @@ struct TrainCommand: ParsableCommand {
         plan.stopAfterSteps = stopAfterSteps
         plan.evaluateEvery = evalEvery
         plan.evaluationSamplesPerClass = evalSamples
-        let evaluator = try makeEvaluator(settings)
+        let evaluator = group.isLead ? try makeEvaluator(settings) : nil
         let info = ModelInfo(classNames: settings.classNames, nullClass: trainer.nullClass,
                              bitDepth: settings.bitDepth, resolution: settings.resolution)
         let run = TrainingRun(trainer: trainer, folder: runFolder, plan: plan,
@@ -273,7 +285,7 @@ struct TrainCommand: ParsableCommand {
         if setup.resumed {
             do {
                 if let step = try run.resumeFromLatestCheckpoint() {
-                    print("resuming \(out) at step \(step) of \(settings.options.steps)")
+                    Terminal.say("resuming \(out) at step \(step) of \(settings.options.steps)")
                 } else {
                     Terminal.note("no checkpoint in \(out) yet; starting from step 0")
                 }
@@ -282,15 +294,16 @@ struct TrainCommand: ParsableCommand {
             }
         }
         let parameters = unet.namedParameters.reduce(0) { $0 + $1.parameter.value.count }
-        print("""
+        Terminal.say("""
             training \(setup.unetConfig.blockOutChannels) U-Net (\(String(format: "%.2f", Double(parameters) / 1e6)) M parameters) \
             on \(setup.dataset.count) images at \(settings.resolution)x\(settings.resolution)\
             \(settings.classNames.isEmpty ? "" : ", \(settings.classNames.count) classes"), \
-            batch \(settings.options.batchSize), \(settings.options.steps) steps, \(Parallel.workerCount) threads
+            batch \(settings.options.batchSize), \(settings.options.steps) steps, \(Parallel.workerCount) threads\
+            \(group.size > 1 ? " in each of \(group.size) processes (MPI)" : "")
             """)
         if let dp = settings.options.privacy {
             let guarantee = DPSGDGuarantee(options: dp, steps: settings.options.steps)
-            print("""
+            Terminal.say("""
                 DP-SGD: Poisson batches (q = \(String(format: "%.4g", dp.sampleRate))), per-image gradients clipped to \(dp.maxGradNorm), \
                 noise multiplier \(String(format: "%.4g", dp.noiseMultiplier)), \(dp.noiseDraws) draw(s) per image; \
                 after \(settings.options.steps) steps: ε = \(String(format: "%.3g", guarantee.epsilon)) at δ = \(String(format: "%.3g", dp.delta)) (RDP accountant)
@@ -319,9 +332,9 @@ struct TrainCommand: ParsableCommand {
         Terminal.endProgress()
         switch outcome {
         case .finished:
-            print("done: \(settings.options.steps) steps; the EMA model is in \(run.modelFolder.path)")
+            Terminal.say("done: \(settings.options.steps) steps; the EMA model is in \(run.modelFolder.path)")
         case .stopped(let reason):
-            print("\(reason); checkpoint saved. Continue with: phantom train \(settings.data) --out \(out) --resume")
+            Terminal.say("\(reason); checkpoint saved. Continue with: phantom train \(settings.data) --out \(out) --resume")
         }
     }
 

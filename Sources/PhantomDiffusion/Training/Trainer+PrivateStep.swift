@@ -18,10 +18,11 @@ extension Trainer {
     /// One DP-SGD step (``DPSGDOptions``):
     ///
     /// 1. Poisson-sample the batch (``poissonBatch(step:sampleRate:)``);
-    /// 2. for the n-th sampled image, run its K = `noiseDraws` copies — draws keyed
+    /// 2. for the n-th sampled image (each process its share of them when data-parallel), run its K = `noiseDraws` copies — draws keyed
     ///    (step, n·K + k) — through the U-Net and back: the gradient of its mean loss over the
     ///    K draws, computed from that image alone;
-    /// 3. clip that gradient to norm C and add it to the sum (``ClippedGradientSum``);
+    /// 3. clip that gradient to norm C and add it to the sum (``ClippedGradientSum``), summed
+    ///    over the processes;
     /// 4. add N(0, σ²C²) noise keyed by (step, parameter) and divide by q·N;
     /// 5. AdamW and EMA as in a normal step (the global ``TrainingOptions/gradientClip`` does not
     ///    apply: per-image clipping replaces it).
@@ -32,19 +33,24 @@ extension Trainer {
         let draws = privacy.noiseDraws
         let selected = poissonBatch(step: step, sampleRate: privacy.sampleRate)
         clippedSum.reset()
-        var lossSum = 0.0, norms: [Double] = [], clipped = 0
-        norms.reserveCapacity(selected.count)
-        for (n, image) in selected.enumerated() {
+        // Data parallel: each process takes a contiguous share of the sampled images; the
+        // clipped sums, losses and norms are then summed over the processes.
+        var losses = [Double](repeating: 0, count: selected.count), norms = losses
+        for n in group.share(of: selected.count) {
             for k in 0..<draws {
-                fillSlot(k, image: image, key: n * draws + k, position: n * draws + k)
+                fillSlot(k, image: selected[n], key: n * draws + k, position: n * draws + k)
             }
-            let loss = lossAndGradient()
-            let norm = clippedSum.add(maxNorm: privacy.maxGradNorm)
-            lossSum += loss
-            norms.append(norm)
-            if norm > privacy.maxGradNorm { clipped += 1 }
+            losses[n] = lossAndGradient()
+            norms[n] = clippedSum.add(maxNorm: privacy.maxGradNorm)
         }
-        let loss = selected.isEmpty ? 0 : lossSum / Double(selected.count)
+        if group.size > 1 {
+            clippedSum.sum(over: group)
+            let summed = group.allReduceSum(losses + norms)
+            losses = Array(summed[..<selected.count])
+            norms = Array(summed[selected.count...])
+        }
+        let clipped = norms.filter { $0 > privacy.maxGradNorm }.count
+        let loss = selected.isEmpty ? 0 : losses.reduce(0, +) / Double(selected.count)
         let meanNorm = norms.isEmpty ? 0 : norms.reduce(0, +) / Double(norms.count)
         let report = PrivateBatchReport(images: selected.count, gradientNorms: norms,
                                         clippedFraction: selected.isEmpty ? 0 : Double(clipped) / Double(selected.count))

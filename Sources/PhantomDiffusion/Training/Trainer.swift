@@ -36,6 +36,11 @@ public struct PrivateBatchReport: Sendable {
 /// moments, EMA and step number: a run restored from a checkpoint continues exactly
 /// as an uninterrupted one would. With ``TrainingOptions/privacy`` each step is a
 /// DP-SGD step instead (see ``privateStep(_:)``).
+///
+/// Data parallel: with a ``ProcessGroup`` of N processes, each process runs its share of
+/// every step's batch (the same images, keys and draws as one process would) and the
+/// gradients are summed over the processes before the update, which every process then
+/// makes identically (see `Trainer+DataParallel.swift`).
 public final class Trainer {
     public let unet: UNet2D
     public let schedule: NoiseSchedule
@@ -48,6 +53,8 @@ public final class Trainer {
     public internal(set) var step = 0
     /// Non-finite steps skipped so far.
     public internal(set) var skippedSteps = 0
+    /// The processes that share each step (a ``SingleProcess`` unless data-parallel).
+    public let group: ProcessGroup
 
     let images: TrainingImages
     var order: DataOrder
@@ -56,10 +63,21 @@ public final class Trainer {
     let parameters: [Parameter]
     /// The clipped per-image gradient sum of DP-SGD steps.
     lazy var clippedSum = ClippedGradientSum(parameters: parameters)
+    /// Sums the parameters' gradients over the processes of a data-parallel step.
+    lazy var gradientReduction = TensorAllReduce(parameters.map(\.gradient))
 
     /// A trainer for `unet` on `images`. A class-conditional model needs
     /// `num_class_embeds` = classes + 1: the last index is the null class.
-    public init(unet: UNet2D, images: TrainingImages, schedule: NoiseSchedule, options: TrainingOptions) throws(TrainingError) {
+    ///
+    /// - Parameters:
+    ///   - unet: the model to train; its weights are the starting point.
+    ///   - images: the training images and labels.
+    ///   - schedule: the forward process's ᾱ and prediction target.
+    ///   - options: the recipe (batch, learning rate, EMA, DP-SGD, …).
+    ///   - group: the processes of a data-parallel job; every process must build its trainer
+    ///     from the same weights and options.
+    public init(unet: UNet2D, images: TrainingImages, schedule: NoiseSchedule, options: TrainingOptions,
+                group: ProcessGroup = SingleProcess()) throws(TrainingError) {
         let config = unet.config
         guard images.count > 0 else { throw .invalid("the training set is empty") }
         guard images.resolution % config.downsamplingFactor == 0 else {
@@ -80,6 +98,9 @@ public final class Trainer {
             nullClass = config.numClassEmbeds.map { $0 - 1 }
         }
         guard options.batchSize >= 1, options.steps >= 1 else { throw .invalid("batch size and steps must be positive") }
+        guard options.privacy != nil || options.batchSize >= group.size else {
+            throw .invalid("batch size \(options.batchSize) is smaller than the \(group.size) processes that share it")
+        }
         if let privacy = options.privacy {
             guard privacy.sampleRate > 0, privacy.sampleRate <= 1, privacy.noiseMultiplier >= 0, privacy.maxGradNorm > 0,
                   privacy.noiseDraws >= 1 else {
@@ -90,12 +111,14 @@ public final class Trainer {
         self.images = images
         self.schedule = schedule
         self.options = options
+        self.group = group
         optimizer = AdamW(module: unet, learningRate: options.learningRate, beta1: options.adamBeta1,
                           beta2: options.adamBeta2, epsilon: options.adamEpsilon, weightDecay: options.weightDecay)
         ema = ExponentialMovingAverage(module: unet, configuration: .init(
             maxDecay: options.emaMaxDecay, inverseGamma: options.emaInverseGamma, power: options.emaPower))
         order = DataOrder(count: images.count, seed: options.seed)
-        batch = TrainingBatch(batchSize: options.privacy?.noiseDraws ?? options.batchSize, resolution: images.resolution)
+        batch = TrainingBatch(batchSize: options.privacy?.noiseDraws ?? group.share(of: options.batchSize).count,
+                              resolution: images.resolution)
         parameters = unet.namedParameters.map(\.parameter)
     }
 
@@ -103,11 +126,13 @@ public final class Trainer {
     /// loss or gradient is not finite).
     public func trainStep() throws(TrainingError) -> StepReport {
         if let privacy = options.privacy { return try privateStep(privacy) }
-        for j in 0..<batch.size {
-            let position = step * batch.size + j
-            fillSlot(j, image: order.image(at: position), key: j, position: position)
+        // This process's slots of the global batch; a slot's draws are keyed by its global index.
+        let slots = group.share(of: options.batchSize)
+        for (j, slot) in slots.enumerated() {
+            let position = step * options.batchSize + slot
+            fillSlot(j, image: order.image(at: position), key: slot, position: position)
         }
-        let loss = lossAndGradient()
+        let loss = sumOverProcesses(loss: lossAndGradient(batchShare: Double(slots.count) / Double(options.batchSize)))
         let norm = gradientNorm(parameters)
         let learningRate = options.learningRate(afterSteps: step)
         guard loss.isFinite, norm.isFinite else {
@@ -119,8 +144,10 @@ public final class Trainer {
     }
 
     /// Runs the batch through the U-Net and back: the parameters' gradients become those of
-    /// the batch's mean loss (min-SNR-γ weighted per image if set), which is returned.
-    func lossAndGradient() -> Double {
+    /// the batch's mean loss (min-SNR-γ weighted per image if set), which is returned — both
+    /// scaled by `batchShare`, the fraction of a data-parallel step's batch held here, so that
+    /// their sum over the processes is the whole batch's mean.
+    func lossAndGradient(batchShare: Double = 1) -> Double {
         schedule.addNoise(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.noisy)
         schedule.target(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.target)
         // The cached list: zeroGradients() would rebuild every parameter's name each step.
@@ -135,8 +162,12 @@ public final class Trainer {
         let loss = MeanSquaredError.lossAndGradient(prediction: output, target: batch.target,
                                                     imageWeights: options.snrGamma == nil ? nil : batch.lossWeights,
                                                     gradient: batch.outputGradient)
+        if batchShare != 1 {
+            let scale = Float(batchShare), gradient = batch.outputGradient.data
+            for i in 0..<batch.outputGradient.count { gradient[i] *= scale }
+        }
         unet.backward(batch.outputGradient)
-        return loss
+        return loss * batchShare
     }
 
     /// Counts a step whose loss or gradient is not finite as skipped, or throws once more

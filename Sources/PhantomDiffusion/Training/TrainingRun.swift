@@ -8,6 +8,12 @@ import PhantomTensor
 /// in diffusers' layout, appends one JSON line per logged step to `metrics.jsonl`,
 /// and stops cleanly — after a checkpoint — at the last step, after a step budget
 /// or time limit, or when asked to (Ctrl-C).
+///
+/// In a data-parallel job (the trainer's ``Trainer/group``) every process runs the same
+/// loop; only the lead process (rank 0) writes the folder and calls the `onStep`,
+/// `onSample` and `onEvaluate` callbacks. Whether to stop is decided together after each
+/// step (any process's time limit or interrupt stops all at the same step), and at each
+/// checkpoint the processes check that their weights are still bit-identical.
 public final class TrainingRun {
     /// When to checkpoint, log and stop.
     public struct Plan: Sendable {
@@ -60,7 +66,7 @@ public final class TrainingRun {
     public func resumeFromLatestCheckpoint() throws(TrainingError) -> Int? {
         guard let latest = Checkpoint.all(in: checkpointFolder).last else { return nil }
         try Checkpoint.restore(trainer, from: latest.url)
-        truncateMetrics(after: trainer.step)
+        if trainer.group.isLead { truncateMetrics(after: trainer.step) }
         return trainer.step
     }
 
@@ -71,7 +77,8 @@ public final class TrainingRun {
                     onStep: (StepReport, Double) -> Void,
                     onSample: (Tensor, Int) -> Void = { _, _ in },
                     onEvaluate: ((Tensor, [Int]?, Int) -> [String: Double])? = nil) throws(TrainingError) -> Outcome {
-        try prepareFolder()
+        let lead = trainer.group.isLead
+        if lead { try prepareFolder() }
         let start = DispatchTime.now().uptimeNanoseconds
         let firstStep = trainer.step
         var lastTime = start
@@ -83,41 +90,59 @@ public final class TrainingRun {
             let instant = Double(seen) / (Double(now - lastTime) / 1e9)
             rate = rate == 0 ? instant : 0.9 * rate + 0.1 * instant
             lastTime = now
-            onStep(report, rate)
-            if report.step % plan.logEvery == 0 || report.step == trainer.options.steps {
-                appendMetrics(report, imagesPerSecond: rate)
-            }
-            if let every = plan.sampleEvery, report.step % every == 0 {
-                try onSample(sampleGrid(), report.step)
-            }
-            if let every = plan.evaluateEvery, let onEvaluate, report.step % every == 0 {
-                let labels = evaluationLabels()
-                let metrics = onEvaluate(try sampleEMA(labels: labels, count: labels?.count ?? plan.evaluationSamplesPerClass),
-                                         labels, report.step)
-                appendLine(metrics.mapValues { $0 as Any }.merging(["step": report.step]) { $1 })
+            if lead {
+                onStep(report, rate)
+                if report.step % plan.logEvery == 0 || report.step == trainer.options.steps {
+                    appendMetrics(report, imagesPerSecond: rate)
+                }
+                if let every = plan.sampleEvery, report.step % every == 0 {
+                    try onSample(sampleGrid(), report.step)
+                }
+                if let every = plan.evaluateEvery, let onEvaluate, report.step % every == 0 {
+                    let labels = evaluationLabels()
+                    let metrics = onEvaluate(try sampleEMA(labels: labels, count: labels?.count ?? plan.evaluationSamplesPerClass),
+                                             labels, report.step)
+                    appendLine(metrics.mapValues { $0 as Any }.merging(["step": report.step]) { $1 })
+                }
             }
             if report.step == trainer.options.steps { break }
             if report.step % plan.checkpointEvery == 0 { try saveCheckpoint() }
-            let elapsed = Double(now - start) / 1e9
-            if let limit = plan.timeLimit, elapsed >= limit {
+            if let reason = stopReason(elapsed: Double(now - start) / 1e9, stepsThisRun: trainer.step - firstStep,
+                                       interrupted: shouldStop()) {
                 try saveCheckpoint()
-                return .stopped(reason: "time limit of \(Int(limit)) s reached at step \(trainer.step)")
-            }
-            if let budget = plan.stopAfterSteps, trainer.step - firstStep >= budget {
-                try saveCheckpoint()
-                return .stopped(reason: "stopped after \(budget) steps at step \(trainer.step)")
-            }
-            if shouldStop() {
-                try saveCheckpoint()
-                return .stopped(reason: "interrupted at step \(trainer.step)")
+                return .stopped(reason: reason)
             }
         }
         try saveCheckpoint()
         return .finished
     }
 
-    /// Writes a checkpoint, prunes old ones, and refreshes `model/` from the EMA weights.
+    /// Why to stop after this step, or nil to go on: the time limit, the step budget of this
+    /// invocation, or an interrupt — on any process of a data-parallel job, which all stop
+    /// at the same step.
+    private func stopReason(elapsed: Double, stepsThisRun: Int, interrupted: Bool) -> String? {
+        let timeUp = plan.timeLimit.map { elapsed >= $0 } ?? false
+        let budgetSpent = plan.stopAfterSteps.map { stepsThisRun >= $0 } ?? false
+        var flags = [timeUp, budgetSpent, interrupted].map { $0 ? 1.0 : 0.0 }
+        if trainer.group.size > 1 { flags = trainer.group.allReduceSum(flags) }
+        if flags[0] > 0 { return "time limit of \(Int(plan.timeLimit ?? 0)) s reached at step \(trainer.step)" }
+        if flags[1] > 0 { return "stopped after \(plan.stopAfterSteps ?? 0) steps at step \(trainer.step)" }
+        if flags[2] > 0 { return "interrupted at step \(trainer.step)" }
+        return nil
+    }
+
+    /// Writes a checkpoint, prunes old ones, and refreshes `model/` from the EMA weights (the
+    /// lead process; in a data-parallel job every process calls this, and all first check
+    /// that their weights are identical).
     public func saveCheckpoint() throws(TrainingError) {
+        if trainer.group.size > 1 {
+            let fingerprints = trainer.group.allGather(trainer.weightsFingerprint())
+            guard Set(fingerprints).count == 1 else {
+                throw .invalid("the data-parallel processes' weights differ at step \(trainer.step) "
+                               + "(fingerprints by rank: \(fingerprints.map { String($0, radix: 16) }.joined(separator: ", ")))")
+            }
+            guard trainer.group.isLead else { return }
+        }
         try Checkpoint.write(trainer, into: checkpointFolder)
         Checkpoint.prune(in: checkpointFolder, keep: plan.keepCheckpoints)
         try exportModel()
