@@ -19,10 +19,12 @@ build: deps
 release: deps
 	swift build -c release
 
-## test: the whole suite (XCTest and Swift Testing), then the kill-and-resume test (~40 s).
+## test: the whole suite (XCTest and Swift Testing), then the kill-and-resume test (~40 s)
+## and the two-rank MPI test (~90 s; only where mpirun exists).
 test: deps
 	swift test
 	bash Tests/Reliability/kill_resume_test.sh
+	bash Tests/Reliability/mpi_test.sh
 
 ## fuzz: libFuzzer+ASan on the PNG, safetensors and config readers, FUZZ_RUNS (20000) executions each.
 fuzz: deps
