@@ -125,6 +125,7 @@ let package = Package(
 
         .testTarget(name: "SystemLibraryTests", dependencies: ["CBLAS", "CPNG"]),
         .testTarget(name: "PhantomTensorTests", dependencies: ["PhantomTensor"]),
+        .testTarget(name: "PhantomDistributionTests", dependencies: ["PhantomDistribution", "PhantomTensor"]),
         .testTarget(name: "PhantomLayersTests", dependencies: ["PhantomLayers", "PhantomTestSupport"]),
         .testTarget(
             name: "PhantomDiffusionTests",
