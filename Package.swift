@@ -111,7 +111,7 @@ let package = Package(
         // The benchmark executable (release builds only give meaningful figures).
         .executableTarget(
             name: "phantom-benchmark",
-            dependencies: ["PhantomDiffusion", "PhantomLayers", "PhantomPrivacy", "PhantomTensor"],
+            dependencies: ["PhantomDiffusion", "PhantomDistribution", "PhantomLayers", "PhantomPrivacy", "PhantomTensor"],
             path: "Benchmarks/PhantomBenchmark",
             swiftSettings: kernelSettings
         ),

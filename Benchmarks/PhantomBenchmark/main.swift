@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import PhantomDiffusion
+import PhantomDistribution
 import PhantomLayers
 import PhantomPrivacy
 import PhantomTensor
@@ -8,7 +9,7 @@ import PhantomTensor
 // phantom-benchmark: train-step and sampling throughput of the U-Net configurations
 // of Benchmarks/README.md, one measurement per process (so peak RSS is its own).
 //
-//   phantom-benchmark --config tiny|small|cifar|conv|shapes|sgemm|PATH --mode train|sample|trainer|dp-train [--batch N]
+//   phantom-benchmark --config tiny|small|cifar|conv|shapes|sgemm|PATH --mode train|sample|trainer|dp-train|allreduce [--batch N]
 //                     [--steps N] [--warmup N] [--threads N] [--conv automatic|im2col|winograd2|winograd4] [--json]
 //
 // train: random t, Gaussian noise, add_noise, forward, MSE, backward, AdamW (lr 1e-4).
@@ -16,6 +17,9 @@ import PhantomTensor
 // min-SNR-γ 5, AdamW, EMA). dp-train: the same Trainer's DP-SGD step with q = 1 (so each step
 // clips, sums and noises exactly N per-image gradients), σ = 1, C = 1, one noise draw; the ratio
 // of the two per image is DP-SGD's cost.
+// Under mpirun, trainer and dp-train run data-parallel over the processes (batch N is the global
+// batch; images/s are global), and allreduce times one all-reduce of the configuration's
+// gradient (its parameter count in floats), as a data-parallel step makes; rank 0 reports.
 // sample: one forward and one DDPM step per image per step. FLOPs are the GEMM
 // operations of one forward pass (convolutions, linear layers and attention
 // products, as torch's flop counter counts them), ×3 for a training step.
@@ -46,7 +50,7 @@ struct Arguments {
             default: fail("unknown argument \(flag)")
             }
         }
-        guard ["train", "sample", "trainer", "dp-train"].contains(mode), steps > 0, warmup >= 0 else {
+        guard ["train", "sample", "trainer", "dp-train", "allreduce"].contains(mode), steps > 0, warmup >= 0 else {
             fail("bad --mode/--steps/--warmup")
         }
     }
@@ -162,8 +166,15 @@ struct RandomImages: TrainingImages {
     }
 }
 
+let group = JobLaunch.processGroup()
 let step: (Int) -> Void
-if arguments.mode == "trainer" || arguments.mode == "dp-train" {
+if arguments.mode == "allreduce" {
+    let gradient = Tensor(zeros: [unet.namedParameters.reduce(0) { $0 + $1.parameter.value.count }])
+    step = { _ in
+        group.barrier()
+        group.allReduceSum(gradient.data, count: gradient.count)
+    }
+} else if arguments.mode == "trainer" || arguments.mode == "dp-train" {
     var options = TrainingOptions()
     options.batchSize = batch
     options.steps = 1_000_000
@@ -178,7 +189,7 @@ if arguments.mode == "trainer" || arguments.mode == "dp-train" {
     let trainer: Trainer
     do {
         trainer = try Trainer(unet: unet, images: RandomImages(count: batch, resolution: size),
-                              schedule: scheduler.noiseSchedule, options: options)
+                              schedule: scheduler.noiseSchedule, options: options, group: group)
     } catch { fail("\(error)") }
     step = { _ in _ = try! trainer.trainStep() }
 } else if arguments.mode == "train" {
@@ -226,12 +237,29 @@ Profiler.reset(enabled: false)
 
 times.sort()
 let median = times[times.count / 2]
+guard group.isLead else {
+    JobLaunch.finish(group)
+    exit(0)
+}
+if arguments.mode == "allreduce" {
+    // Bus bandwidth as NCCL's tests define it: a ring moves 2(N−1)/N of the buffer per process.
+    let bytes = Double(unet.namedParameters.reduce(0) { $0 + $1.parameter.value.count } * 4)
+    let median = times[times.count / 2], ring = 2 * Double(group.size - 1) / Double(group.size)
+    let report: [String: Any] = [
+        "engine": "phantom", "config": arguments.config, "mode": "allreduce", "processes": group.size,
+        "bytes": bytes, "median_s": median, "min_s": times.first!, "max_s": times.last!,
+        "bus_gbit_per_s": median > 0 ? ring * bytes * 8 / median / 1e9 : 0,
+    ]
+    print(String(decoding: try! JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), as: UTF8.self))
+    JobLaunch.finish(group)
+    exit(0)
+}
 let isTraining = arguments.mode != "sample"
 let flopsPerStep = forwardFlops * (isTraining ? 3 : 1)
 let rate = Double(batch) / median
 let result: [String: Any] = [
     "engine": "phantom", "config": arguments.config, "mode": arguments.mode, "batch": batch,
-    "threads": arguments.threads, "median_s": median, "min_s": times.first!, "max_s": times.last!,
+    "threads": arguments.threads, "processes": group.size, "median_s": median, "min_s": times.first!, "max_s": times.last!,
     isTraining ? "images_per_sec" : "evals_per_sec": rate,
     "gflops": flopsPerStep / median / 1e9, "forward_gflop_per_image": forwardFlops / Double(batch) / 1e9,
     "peak_rss_mib": peakResidentMiB(),
@@ -254,3 +282,4 @@ if arguments.json {
         print("  \(name) \(String(format: "%5.1f", 100 * entry.seconds / profiledSeconds))%")
     }
 }
+JobLaunch.finish(group)
