@@ -19,18 +19,10 @@ private final class LoneRank: ProcessGroup {
 }
 
 @Suite(.serialized) struct DataParallelTests {
+    /// The trainer of the DP-SGD tests (no global clipping, which would rewrite the gradients
+    /// these tests read) as one process of `group`.
     static func trainer(group: ProcessGroup, batchSize: Int, privacy: DPSGDOptions? = nil) throws -> Trainer {
-        let unet = UNet2D(config: TrainingRunTests.tinyConfig())
-        unet.initializeParameters(seed: 7)
-        var options = TrainingOptions()
-        options.batchSize = batchSize
-        options.steps = 4
-        options.warmupSteps = 0
-        options.seed = 7
-        options.snrGamma = 5
-        options.gradientClip = nil   // clipping rewrites the gradients the test reads
-        options.privacy = privacy
-        return try Trainer(unet: unet, images: SyntheticImages(), schedule: NoiseSchedule(), options: options, group: group)
+        try PrivateTrainingTests.makeTrainer(batchSize: batchSize, privacy: privacy, group: group)
     }
 
     static func gradients(_ trainer: Trainer) -> [Float] {

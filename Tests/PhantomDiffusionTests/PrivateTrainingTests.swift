@@ -20,7 +20,7 @@ private struct ReorderedImages: TrainingImages {
 /// batches must guarantee, checked against normal steps of the same trainer.
 @Suite(.serialized) struct PrivateTrainingTests {
     static func makeTrainer(images: TrainingImages = SyntheticImages(), batchSize: Int = 3,
-                            privacy: DPSGDOptions?) throws -> Trainer {
+                            privacy: DPSGDOptions?, group: ProcessGroup = SingleProcess()) throws -> Trainer {
         let unet = UNet2D(config: TrainingRunTests.tinyConfig())
         unet.initializeParameters(seed: 5)
         var options = TrainingOptions()
@@ -35,7 +35,7 @@ private struct ReorderedImages: TrainingImages {
         options.privacy = privacy
         var scheduler = SchedulerConfig(kind: .ddpm)
         scheduler.predictionType = .vPrediction
-        return try Trainer(unet: unet, images: images, schedule: scheduler.noiseSchedule, options: options)
+        return try Trainer(unet: unet, images: images, schedule: scheduler.noiseSchedule, options: options, group: group)
     }
 
     static func dp(sigma: Double = 0, clip: Double = 1e9, rate: Double = 1, draws: Int = 1) -> DPSGDOptions {

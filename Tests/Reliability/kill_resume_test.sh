@@ -47,29 +47,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ------------------------------------------------------------------ data and model
-python3 - "$WORK/data" <<'EOF'
-import math, os, struct, sys, zlib
-root = sys.argv[1]
-def chunk(kind, payload):
-    body = kind + payload
-    return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
-def png(side, pixels):
-    raw = b"".join(b"\x00" + bytes(pixels[y * side:(y + 1) * side]) for y in range(side))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-for c, name in enumerate(["normal", "finding"]):
-    os.makedirs(os.path.join(root, name))
-    for i in range(4):
-        pixels = [int(127.5 + 127 * math.sin(0.4 * x * (c + 1) + 0.3 * y + i)) for y in range(16) for x in range(16)]
-        with open(os.path.join(root, name, f"{i}.png"), "wb") as handle:
-            handle.write(png(16, pixels))
-EOF
-cat > "$WORK/unet.json" <<'EOF'
-{"_class_name": "UNet2DModel", "sample_size": 16, "in_channels": 1, "out_channels": 1,
- "block_out_channels": [8, 16], "layers_per_block": 1, "norm_num_groups": 4, "attention_head_dim": 8,
- "down_block_types": ["DownBlock2D", "AttnDownBlock2D"], "up_block_types": ["AttnUpBlock2D", "UpBlock2D"],
- "num_class_embeds": 3}
-EOF
+python3 "$ROOT/Tests/Reliability/tiny_run_inputs.py" "$WORK" 4   # WORK/data (2 classes × 4 PNGs), WORK/unet.json
 
 # Line-buffered stdout, so a killed process's log shows what it printed.
 LINEBUF=(); command -v stdbuf >/dev/null && LINEBUF=(stdbuf -oL -eL)

@@ -24,30 +24,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 32 gray 16×16 PNGs in two classes.
-python3 - "$WORK/data" <<'EOF'
-import math, os, struct, sys, zlib
-root = sys.argv[1]
-def chunk(kind, payload):
-    body = kind + payload
-    return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
-def png(side, pixels):
-    raw = b"".join(b"\x00" + bytes(pixels[y * side:(y + 1) * side]) for y in range(side))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-for c, name in enumerate(["normal", "finding"]):
-    os.makedirs(os.path.join(root, name))
-    for i in range(16):
-        pixels = [int(127.5 + 127 * math.sin(0.3 * x * (c + 1) + 0.2 * y * (i % 4 + 1) + i)) for y in range(16) for x in range(16)]
-        with open(os.path.join(root, name, f"{i}.png"), "wb") as handle:
-            handle.write(png(16, pixels))
-EOF
-cat > "$WORK/unet.json" <<'EOF'
-{"_class_name": "UNet2DModel", "sample_size": 16, "in_channels": 1, "out_channels": 1,
- "block_out_channels": [8, 16], "layers_per_block": 1, "norm_num_groups": 4, "attention_head_dim": 8,
- "down_block_types": ["DownBlock2D", "AttnDownBlock2D"], "up_block_types": ["AttnUpBlock2D", "UpBlock2D"],
- "num_class_embeds": 3}
-EOF
+# 32 gray 16×16 PNGs in two classes, and a tiny U-Net config.
+python3 "$ROOT/Tests/Reliability/tiny_run_inputs.py" "$WORK" 16
 
 /usr/bin/time -v -o "$WORK/time.txt" "$BIN" train "$WORK/data" --out "$WORK/run" --unet-config "$WORK/unet.json" \
     --batch-size 8 --steps "$STEPS" --warmup-steps 50 --checkpoint-every 100 --sample-every 250 --log-every 10 \
