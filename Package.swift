@@ -61,6 +61,15 @@ let package = Package(
             providers: [.apt(["libopenmpi-dev"])]
         ),
 
+        // DCMTK (C++; its pkg-config file wants libsndfile, so the libraries are named here)
+        // behind a small C interface.
+        .target(
+            name: "CDICOM",
+            cxxSettings: [.unsafeFlags(["-std=c++17", "-w"])],
+            linkerSettings: ["dcmimage", "dcmimgle", "dcmjpeg", "dcmjpls", "dcmdata", "ijg8", "ijg12", "ijg16",
+                             "dcmtkcharls", "oflog", "ofstd"].map { .linkedLibrary($0) }
+        ),
+
         // Tensor core: storage, GEMM, parallelFor, RNG, element-wise kernels.
         .target(name: "PhantomTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
 
@@ -78,7 +87,7 @@ let package = Package(
         .target(name: "PhantomSafetensors"),
 
         // Imaging: PNG codec, preprocessing, ImageFolder dataset.
-        .target(name: "PhantomImaging", dependencies: ["CPNG", "CJPEG", "CTIFF", "CNIfTI"]),
+        .target(name: "PhantomImaging", dependencies: ["CPNG", "CJPEG", "CTIFF", "CNIfTI", "CDICOM"]),
 
         // Privacy: the memorization audit (nearest training neighbours of samples).
         .target(name: "PhantomPrivacy", dependencies: ["PhantomTensor", "PhantomImaging"], swiftSettings: kernelSettings),

@@ -53,7 +53,7 @@ struct ImageFolderLayout {
             if Self.isDirectory(Self.join(root, name)) {
                 let images = collectImages(in: root, below: name)
                 if !images.isEmpty { classes.append((name, images.sorted())) }
-            } else if ImageSource.isImageFile(name) {
+            } else if ImageSource.isImageFile(atPath: Self.join(root, name)) {
                 rootPNGs.append(name)
             } else {
                 skippedNonPNGCount += 1
@@ -69,7 +69,7 @@ struct ImageFolderLayout {
             }
             ignoredRootPNGs = rootPNGs
         }
-        guard !entries.isEmpty else { throw ImagingError(.noImages, path: root, reason: "no image files found (PNG, JPEG, TIFF or NIfTI)") }
+        guard !entries.isEmpty else { throw ImagingError(.noImages, path: root, reason: "no image files found (PNG, JPEG, TIFF, NIfTI or DICOM)") }
     }
 
     /// The image files anywhere below `root/folder`, as paths relative to `root`; counts
@@ -84,7 +84,7 @@ struct ImageFolderLayout {
                 if isDirectory { walker.skipDescendants() }
             } else if isDirectory {
                 continue
-            } else if ImageSource.isImageFile(relative) {
+            } else if ImageSource.isImageFile(atPath: Self.join(folderPath, relative)) {
                 images.append(Self.join(folder, relative))
             } else {
                 skippedNonPNGCount += 1

@@ -8,6 +8,8 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
     case tiff
     /// `.nii`, `.nii.gz`: NIfTI volumes, read as slices (``NIfTIDecoder``).
     case nifti
+    /// `.dcm`, `.dicom`, or no extension and the `DICM` preamble: DICOM, through DCMTK (``DICOMDecoder``).
+    case dicom
 
     /// The file name suffixes (lower case, without the dot) that mark this format.
     public var fileExtensions: [String] {
@@ -16,6 +18,7 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
         case .jpeg: ["jpg", "jpeg"]
         case .tiff: ["tif", "tiff"]
         case .nifti: ["nii", "nii.gz"]
+        case .dicom: ["dcm", "dicom"]
         }
     }
 
@@ -32,7 +35,7 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
     /// The format whose signature `bytes` start with, or nil: PNG's 8-byte signature,
     /// JPEG's `FF D8 FF`, a TIFF header (`II*\0`, `MM\0*`, or BigTIFF's `II+\0`, `MM\0+`), or
     /// an uncompressed single-file NIfTI-1/NIfTI-2 header (`sizeof_hdr` 348 or 540 and its
-    /// magic). A gzip stream is not a signature: `.nii.gz` is known by its extension.
+    /// magic), or DICOM's 128-byte preamble and `DICM`. A gzip stream is not a signature: `.nii.gz` is known by its extension.
     public init?(signatureOf bytes: [UInt8]) {
         if bytes.starts(with: PNGDecoder.pngSignature) {
             self = .png
@@ -42,6 +45,8 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
             self = .tiff
         } else if NIfTIDecoder.hasSignature(bytes) {
             self = .nifti
+        } else if DICOMDecoder.hasSignature(bytes) {
+            self = .dicom
         } else {
             return nil
         }
@@ -51,6 +56,6 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 
-    /// `"PNG"`, `"JPEG"`, `"TIFF"` or `"NIfTI"`.
+    /// `"PNG"`, `"JPEG"`, `"TIFF"`, `"NIfTI"` or `"DICOM"`.
     public var description: String { self == .nifti ? "NIfTI" : rawValue.uppercased() }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one entry point for reading image files, whatever their format: it picks the
 /// decoder and returns the file's grayscale images.
 ///
@@ -23,6 +25,17 @@ public enum ImageSource {
         ImageFormat(fileName: fileName) != nil
     }
 
+    /// ``isImageFile(_:)``, or a file without an extension that starts with DICOM's preamble
+    /// (hospital exports often name files by their instance number alone).
+    public static func isImageFile(atPath path: String) -> Bool {
+        if isImageFile(path) { return true }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard !name.contains("."), let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: DICOMDecoder.magicOffset + 4)) ?? Data()
+        return DICOMDecoder.hasSignature(Array(head))
+    }
+
     /// Every image of the file at `path`, in order.
     ///
     /// - Parameter maxPixels: the most pixels accepted for all images of the file
@@ -45,6 +58,7 @@ public enum ImageSource {
         case .jpeg: [try JPEGDecoder.decode(bytes, path: path, maxPixels: maxPixels)]
         case .tiff: try TIFFDecoder.decode(bytes, path: path, maxPixels: maxPixels)
         case .nifti: try NIfTIDecoder.decode(bytes, path: path, maxPixels: maxPixels).map(\.image)
+        case .dicom: try DICOMDecoder.decode(bytes, path: path, maxPixels: maxPixels)
         }
     }
 
@@ -81,6 +95,10 @@ public enum ImageSource {
             try NIfTIDecoder.forEachSlice(bytes, path: path, maxPixels: maxPixels) { (slice) throws(ImagingError) in
                 try body(slice.name, slice.image)
             }
+        case .dicom:
+            try DICOMDecoder.forEachFrame(bytes, path: path, maxPixels: maxPixels) { (frame) throws(ImagingError) in
+                try body(nil, frame)
+            }
         }
         return format
     }
@@ -101,7 +119,7 @@ public enum ImageSource {
     /// The decoder for `bytes`: by signature, else by `path`'s extension.
     static func format(of bytes: [UInt8], path: String) throws(ImagingError) -> ImageFormat {
         if let format = ImageFormat(signatureOf: bytes) ?? ImageFormat(fileName: path) { return format }
-        let reason = bytes.isEmpty ? "empty file (0 bytes)" : "not an image file (no PNG, JPEG, TIFF or NIfTI signature)"
+        let reason = bytes.isEmpty ? "empty file (0 bytes)" : "not an image file (no PNG, JPEG, TIFF, NIfTI or DICOM signature)"
         throw ImagingError(.corrupt, path: path, reason: reason)
     }
 }
