@@ -65,7 +65,6 @@ let package = Package(
         // behind a small C interface.
         .target(
             name: "CDICOM",
-            cxxSettings: [.unsafeFlags(["-std=c++17", "-w"])],
             linkerSettings: ["dcmimage", "dcmimgle", "dcmjpeg", "dcmjpls", "dcmdata", "ijg8", "ijg12", "ijg16",
                              "dcmtkcharls", "oflog", "ofstd"].map { .linkedLibrary($0) }
         ),
@@ -148,5 +147,6 @@ let package = Package(
             name: "PhantomEvaluationTests",
             dependencies: ["PhantomEvaluation", "PhantomLayers", "PhantomTensor", "PhantomImaging", "PhantomTestSupport"]
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17   // DCMTK 3.6.7 was built for C++17 and checks it
 )
