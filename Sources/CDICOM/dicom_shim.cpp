@@ -6,6 +6,7 @@
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmdata/dcxfer.h"
 #include "dcmtk/dcmimage/diregist.h"
 #include "dcmtk/dcmimgle/dcmimage.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace {
 
@@ -92,9 +94,18 @@ extern "C" void *phantom_dicom_open(const uint8_t *bytes, size_t count, int64_t 
     }
     handle->image = std::make_unique<DicomImage>(&handle->file, EXS_Unknown, CIF_AcrNemaCompatibility);
     if (handle->image->getStatus() != EIS_Normal) {
-        char text[200];
-        std::snprintf(text, sizeof text, "DICOM pixel data cannot be decoded (%s)",
-                      DicomImage::getString(handle->image->getStatus()));
+        char text[240];
+        const DcmXfer xfer(dataset->getOriginalXfer());
+        if (xfer.isEncapsulated()) {
+            // DCMTK's free toolkit decodes JPEG, JPEG-LS and RLE; not JPEG 2000 or others.
+            std::snprintf(text, sizeof text, "DICOM pixel data in %s cannot be decoded (%s)%s", xfer.getXferName(),
+                          DicomImage::getString(handle->image->getStatus()),
+                          std::strstr(xfer.getXferName(), "2000") != nullptr
+                              ? "; JPEG 2000 is not supported: convert with e.g. gdcmconv --raw" : "");
+        } else {
+            std::snprintf(text, sizeof text, "DICOM pixel data cannot be decoded (%s)",
+                          DicomImage::getString(handle->image->getStatus()));
+        }
         say(message, message_size, text);
         return nullptr;
     }
@@ -138,6 +149,38 @@ extern "C" void *phantom_dicom_open(const uint8_t *bytes, size_t count, int64_t 
     return handle.release();
 }
 
+namespace {
+
+/// Sets the window to frame `frame`'s 1st to 99th percentile of modality values. DCMTK's own
+/// histogram window allocates one bin per possible value (16 GB for 32-bit data), so the
+/// percentiles are taken here from a 16-bit rendering through the full-range window.
+bool setPercentileWindow(DicomImage &image, unsigned long frame) {
+    double low = 0, high = 0;
+    if (!image.getMinMaxValues(low, high, 0)) return false;
+    if (high <= low) return image.setWindow(low + 0.5, 1) != 0;
+    // The linear VOI function (PS3.3 C.11.2.1.2.1) with c = (low + high)/2 + 0.5 and
+    // w = high - low + 1 maps low..high onto 0..65535 exactly.
+    if (!image.setWindow((low + high) / 2 + 0.5, high - low + 1)) return false;
+    const Uint16 *full = static_cast<const Uint16 *>(image.getOutputData(16, frame));
+    if (full == nullptr) return false;
+    const size_t count = static_cast<size_t>(image.getWidth()) * image.getHeight();
+    std::vector<size_t> histogram(65536, 0);
+    for (size_t i = 0; i < count; i++) histogram[full[i]]++;
+    size_t seen = 0, first = 0, last = 65535;
+    bool haveFirst = false;
+    for (size_t value = 0; value < histogram.size(); value++) {
+        seen += histogram[value];
+        if (!haveFirst && seen * 100 >= count) { first = value; haveFirst = true; }
+        if (seen * 100 >= count * 99) { last = value; break; }
+    }
+    const double from = low + (high - low) * first / 65535.0;
+    double to = low + (high - low) * last / 65535.0;
+    if (to <= from) to = from + 1;
+    return image.setWindow((from + to) / 2 + 0.5, to - from + 1) != 0;
+}
+
+}  // namespace
+
 extern "C" int phantom_dicom_frame(void *opaque, int32_t frame, void *out, char *message, size_t message_size) {
     auto *handle = static_cast<Handle *>(opaque);
     DicomImage &image = *handle->image;
@@ -145,24 +188,9 @@ extern "C" int phantom_dicom_frame(void *opaque, int32_t frame, void *out, char 
         say(message, message_size, "no such DICOM frame");
         return -1;
     }
-    if (handle->histogramWindow) {
-        // Per frame: the window spans the 1st to the 99th percentile of this frame's values.
-        DicomImage *single = image.createDicomImage(static_cast<unsigned long>(frame), 1);
-        if (single == nullptr || !single->setHistogramWindow(0.01)) {
-            delete single;
-            say(message, message_size, "DICOM frame has no values to window");
-            return -1;
-        }
-        const void *data = single->getOutputData(handle->bits, 0);
-        const size_t bytes = static_cast<size_t>(image.getWidth()) * image.getHeight() * (handle->bits / 8);
-        if (data == nullptr) {
-            delete single;
-            say(message, message_size, "DICOM frame cannot be rendered");
-            return -1;
-        }
-        std::memcpy(out, data, bytes);
-        delete single;
-        return 0;
+    if (handle->histogramWindow && !setPercentileWindow(image, static_cast<unsigned long>(frame))) {
+        say(message, message_size, "DICOM frame has no values to window");
+        return -1;
     }
     const void *data = image.getOutputData(handle->bits, static_cast<unsigned long>(frame));
     if (data == nullptr) {

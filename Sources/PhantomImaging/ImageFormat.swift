@@ -37,7 +37,11 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
     /// an uncompressed single-file NIfTI-1/NIfTI-2 header (`sizeof_hdr` 348 or 540 and its
     /// magic), or DICOM's 128-byte preamble and `DICM`. A gzip stream is not a signature: `.nii.gz` is known by its extension.
     public init?(signatureOf bytes: [UInt8]) {
-        if bytes.starts(with: PNGDecoder.pngSignature) {
+        if DICOMDecoder.hasSignature(bytes) {
+            // First: a DICOM file's 128-byte preamble may itself hold a TIFF header (files
+            // that are both), and `DICM` at 128 is the more specific mark.
+            self = .dicom
+        } else if bytes.starts(with: PNGDecoder.pngSignature) {
             self = .png
         } else if bytes.starts(with: JPEGDecoder.signature) {
             self = .jpeg
@@ -45,8 +49,6 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
             self = .tiff
         } else if NIfTIDecoder.hasSignature(bytes) {
             self = .nifti
-        } else if DICOMDecoder.hasSignature(bytes) {
-            self = .dicom
         } else {
             return nil
         }

@@ -137,6 +137,18 @@ def main():
     cases["mr_no_window"] = {"file": "mr_no_window.dcm", "window": "file", "bits": 16, "columns": 10, "rows": 10,
                              "frames": None}
 
+    # Real scans from pydicom's test data (NEMA WG04 samples, downsized): a CT with its own
+    # CT and a 16-bit MR, neither with a window of its own, read with fixed ones.
+    from pydicom.data import get_testdata_file
+    import shutil
+    for name, window_option, window in [("CT_small", "40,400", (40, 400)), ("MR_small", "600,1200", (600, 1200))]:
+        path = os.path.join(OUT, name + ".dcm")
+        shutil.copyfile(get_testdata_file(name + ".dcm"), path)
+        ds = pydicom.dcmread(path)
+        bits, frames = expected(ds, window)
+        cases[name] = {"file": name + ".dcm", "window": window_option, "bits": bits,
+                       "columns": int(ds.Columns), "rows": int(ds.Rows), "frames": frames}
+
     # No pixel data (a DICOM object that is not an image).
     report = Dataset()
     report.file_meta = FileMetaDataset()

@@ -32,10 +32,11 @@ import Testing
     }
 
     /// Rescale, window (the file's or a fixed one), MONOCHROME1, 12 bits stored, several
-    /// frames, RLE and JPEG lossless, colour: every value within one output step of
+    /// frames, RLE and JPEG lossless, colour, and two real scans (pydicom's CT_small and
+    /// MR_small, whose preambles also hold a TIFF header): every value within one output step of
     /// pydicom's, at 8 and at 16 bits (rounding; measured: at most 1).
     @Test(arguments: ["ct_window_file", "ct_window_fixed", "ct_jpeg_lossless", "slope_12bit", "mono1_8bit",
-                      "multiframe_8bit", "multiframe_rle", "rgb_8bit"])
+                      "multiframe_8bit", "multiframe_rle", "rgb_8bit", "CT_small", "MR_small"])
     func framesMatchPydicom(_ name: String) throws {
         let fixture = try #require(Self.cases[name])
         let window = try #require(DICOMWindow(fixture.window))
