@@ -89,7 +89,7 @@ def main():
         path = os.path.join(OUT, name + ".dcm")
         if transfer == RLELossless:
             ds = ds.copy()
-            ds.compress(RLELossless)
+            ds.compress(RLELossless, generate_instance_uid=False)
         ds.save_as(path, enforce_file_format=True)
         bits, frames = expected(pydicom.dcmread(path), reference_window)
         cases[name] = {"file": name + ".dcm", "window": window_option, "bits": bits,
