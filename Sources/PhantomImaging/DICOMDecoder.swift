@@ -55,6 +55,11 @@ public enum DICOMDecoder {
     static let magicOffset = 128
     static let magic: [UInt8] = Array("DICM".utf8)
 
+    /// The shim's NUL-terminated message.
+    private static func reason(_ message: [CChar]) -> String {
+        String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Whether `bytes` start with a DICOM Part 10 preamble and magic.
     public static func hasSignature(_ bytes: [UInt8]) -> Bool {
         bytes.count >= magicOffset + 4 && Array(bytes[magicOffset..<(magicOffset + 4)]) == magic
@@ -94,7 +99,7 @@ public enum DICOMDecoder {
             phantom_dicom_open(buffer.baseAddress, buffer.count, Int64(maxPixels), mode, windowCenter, windowWidth,
                                &info, &message, message.count)
         }
-        guard let handle else { throw ImagingError(.corrupt, path: path, reason: String(cString: message)) }
+        guard let handle else { throw ImagingError(.corrupt, path: path, reason: reason(message)) }
         defer { phantom_dicom_close(handle) }
         let width = Int(info.columns), height = Int(info.rows)
         for frame in 0..<Int(info.frames) {
@@ -102,12 +107,12 @@ public enum DICOMDecoder {
             if info.bits == 16 {
                 var samples = [UInt16](repeating: 0, count: width * height)
                 let status = samples.withUnsafeMutableBytes { phantom_dicom_frame(handle, Int32(frame), $0.baseAddress, &message, message.count) }
-                guard status == 0 else { throw ImagingError(.corrupt, path: path, reason: String(cString: message)) }
+                guard status == 0 else { throw ImagingError(.corrupt, path: path, reason: reason(message)) }
                 image = GrayImage(width: width, height: height, samples: .uint16(samples))
             } else {
                 var samples = [UInt8](repeating: 0, count: width * height)
                 let status = samples.withUnsafeMutableBytes { phantom_dicom_frame(handle, Int32(frame), $0.baseAddress, &message, message.count) }
-                guard status == 0 else { throw ImagingError(.corrupt, path: path, reason: String(cString: message)) }
+                guard status == 0 else { throw ImagingError(.corrupt, path: path, reason: reason(message)) }
                 image = GrayImage(width: width, height: height, samples: .uint8(samples))
             }
             try body(image)
