@@ -24,10 +24,11 @@ struct EvaluationInputs {
         return min(size.width, size.height)
     }
 
-    /// Loads a labeled folder at `side`.
-    static func load(_ folder: String, side: Int, role: String) throws(EvaluationError) -> ImageFolderDataset {
+    /// Loads a labeled folder at `side`, reading DICOM and NIfTI files with `reading`.
+    static func load(_ folder: String, side: Int, role: String,
+                     reading: ImageReadOptions = ImageReadOptions()) throws(EvaluationError) -> ImageFolderDataset {
         let dataset: ImageFolderDataset
-        do { dataset = try ImageFolderDataset.load(root: folder, resolution: side) } catch {
+        do { dataset = try ImageFolderDataset.load(root: folder, resolution: side, reading: reading) } catch {
             let first = error.issues.first
             throw EvaluationError(path: first?.path ?? error.path, reason: first?.reason ?? error.reason)
         }

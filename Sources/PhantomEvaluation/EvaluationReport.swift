@@ -1,3 +1,4 @@
+import PhantomImaging
 import Foundation
 
 /// A metric of the synthetic images beside the same metric of the real reference: a
@@ -28,6 +29,8 @@ public struct EvaluationReport: Codable, Sendable {
         public var recipe: ClassifierRecipe
         /// The samples folder's `manifest.json` fields that identify the model and sampler.
         public var samplesManifest: [String: String]
+        /// How DICOM and NIfTI files of the folders were read (nil in reports made before it existed).
+        public var reading: ImageReadOptions? = nil
     }
 
     public struct NetworkSummary: Codable, Sendable {

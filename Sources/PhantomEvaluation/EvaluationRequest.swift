@@ -1,3 +1,5 @@
+import PhantomImaging
+
 /// What `phantom evaluate` is asked to measure.
 public struct EvaluationRequest: Sendable {
     /// The real test images, `DIR/<class>/…`: what samples are compared with.
@@ -13,6 +15,8 @@ public struct EvaluationRequest: Sendable {
     public var cacheDirectory: String?
     /// Image side; default: the network file's, else the most common side in `samples`.
     public var side: Int?
+    /// How DICOM and NIfTI files of the real and training folders are read.
+    public var reading = ImageReadOptions()
     public var recipe = ClassifierRecipe()
     /// Seed of the reference subsets and of the diversity pairs.
     public var seed: UInt64 = 0

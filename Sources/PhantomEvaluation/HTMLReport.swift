@@ -11,8 +11,9 @@ public enum HTMLReport {
 
     public static func page(_ report: EvaluationReport, runFolder: String?) throws(EvaluationError) -> String {
         let side = report.settings.side
-        let samples = try EvaluationInputs.load(report.settings.samples, side: side, role: "samples")
-        let real = try EvaluationInputs.load(report.settings.real, side: side, role: "real")
+        let reading = report.settings.reading ?? ImageReadOptions()
+        let samples = try EvaluationInputs.load(report.settings.samples, side: side, role: "samples", reading: reading)
+        let real = try EvaluationInputs.load(report.settings.real, side: side, role: "real", reading: reading)
         var body = "<h1>Phantom evaluation</h1>\n"
         body += "<p>\(escape(report.settings.samples)) against \(escape(report.settings.real))"
         if let manifest = report.settings.samplesManifest["model"] { body += " · model \(escape(manifest))" }
@@ -35,7 +36,7 @@ public enum HTMLReport {
         body += "</div>\n"
 
         if let memorization = report.memorization, let trainPath = report.settings.train, !memorization.closestPairs.isEmpty {
-            let train = try EvaluationInputs.load(trainPath, side: side, role: "training")
+            let train = try EvaluationInputs.load(trainPath, side: side, role: "training", reading: reading)
             body += "<h2>Samples closest to a training image (sample, then its nearest training image)</h2>\n<div class=grid>\n"
             for pair in memorization.closestPairs {
                 let left = index(of: pair.sample, in: samples).map { samples.floats(index: $0) }

@@ -36,10 +36,10 @@ public enum SampleEvaluation {
             throw EvaluationError(path: request.network!, reason: "the network was trained on \(network.side)x\(network.side) images; this evaluation is at \(side)x\(side)")
         }
         progress("loading images", 0, 3)
-        let samplesDataset = try EvaluationInputs.load(request.samples, side: side, role: "samples")
-        let realDataset = try EvaluationInputs.load(request.real, side: side, role: "real")
+        let samplesDataset = try EvaluationInputs.load(request.samples, side: side, role: "samples", reading: request.reading)
+        let realDataset = try EvaluationInputs.load(request.real, side: side, role: "real", reading: request.reading)
         let trainDataset = try request.train.map { (path) throws(EvaluationError) in
-            try EvaluationInputs.load(path, side: side, role: "training")
+            try EvaluationInputs.load(path, side: side, role: "training", reading: request.reading)
         }
         guard loadedNetwork != nil || trainDataset != nil else {
             throw EvaluationError(path: request.network ?? request.samples,
@@ -131,7 +131,7 @@ public enum SampleEvaluation {
         let settings = EvaluationReport.Settings(
             real: request.real, samples: request.samples, train: request.train, network: summary.path, side: side,
             seed: request.seed, neighbours: request.neighbours, recipe: request.recipe,
-            samplesManifest: SamplesManifest.read(folder: request.samples))
+            samplesManifest: SamplesManifest.read(folder: request.samples), reading: request.reading)
         return EvaluationReport(settings: settings, network: summary, overall: overall, classes: classes,
                                 memorization: memorization, utility: utility, warnings: warnings,
                                 seconds: Date().timeIntervalSince(started))

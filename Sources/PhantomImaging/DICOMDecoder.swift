@@ -2,7 +2,7 @@ import CDICOM
 
 /// How a DICOM image's stored values become display values (the VOI transform, applied
 /// after the modality LUT has turned stored values into Hounsfield units or the like).
-public enum DICOMWindow: Sendable, Hashable, CustomStringConvertible {
+public enum DICOMWindow: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The file's own first Window Center/Width, else its first VOI LUT, else ``auto``.
     case file
     /// Center and width in modality units, e.g. `(40, 80)` for brain CT or `(40, 400)` for

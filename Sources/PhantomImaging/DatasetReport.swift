@@ -57,13 +57,15 @@ public struct DatasetReport: Sendable {
     /// True when labels come from class subfolders.
     public var isLabeled: Bool { !classes.isEmpty }
 
-    /// Loads the folder as ``ImageFolderDataset/load(root:resolution:skipBad:maxPixels:)``
+    /// Loads the folder as ``ImageFolderDataset/load(root:resolution:skipBad:maxPixels:reading:)``
     /// does and returns its report without judging it: unreadable files are listed in
     /// ``problems`` rather than thrown. Call ``validate(skipBad:)`` to judge.
     ///
     /// - Throws: ``ImagingError`` when the folder is missing, unlistable or has no image file.
-    public init(folder root: String, resolution: Int, maxPixels: Int = PNGDecoder.defaultMaxPixels) throws(ImagingError) {
-        self = try ImageFolderDataset.loadUnvalidated(root: root, resolution: resolution, maxPixels: maxPixels).report
+    public init(folder root: String, resolution: Int, maxPixels: Int = PNGDecoder.defaultMaxPixels,
+                reading: ImageReadOptions = ImageReadOptions()) throws(ImagingError) {
+        self = try ImageFolderDataset.loadUnvalidated(root: root, resolution: resolution, maxPixels: maxPixels,
+                                                      reading: reading).report
     }
 
     init(

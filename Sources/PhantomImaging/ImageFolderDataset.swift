@@ -12,7 +12,7 @@ import Dispatch
 ///   ``DatasetReport/ignored``;
 /// - names starting with "." are ignored; other files are skipped and counted.
 ///
-/// Files: PNG, JPEG, TIFF and NIfTI, read by ``ImageSource`` (any mix, in any folder). A
+/// Files: PNG, JPEG, TIFF, NIfTI and DICOM, read by ``ImageSource`` (any mix, in any folder). A
 /// file holding several images (a multi-page TIFF) gives one dataset image per page, each
 /// with the relative path `"<file>#<page>"`, pages numbered from 1 in file order
 /// (``ImageSource/imagePath(_:page:of:)``); a one-image file keeps its plain path. A NIfTI
@@ -49,14 +49,16 @@ public struct ImageFolderDataset: Sendable {
     ///   - skipBad: leave out files that cannot be read (they stay listed in
     ///     ``DatasetReport/problems``) instead of failing.
     ///   - maxPixels: the largest source image (or TIFF page) accepted, in pixels.
+    ///   - reading: the DICOM window and NIfTI slicing (``ImageReadOptions``).
     /// - Precondition: `resolution > 0`.
     /// - Throws: ``ImagingError`` when the folder is missing or has no image file, when
     ///   some file is unreadable and `skipBad` is false (``ImagingError/issues`` lists them
     ///   all), or when no image could be loaded.
     public static func load(
-        root: String, resolution: Int, skipBad: Bool = false, maxPixels: Int = PNGDecoder.defaultMaxPixels
+        root: String, resolution: Int, skipBad: Bool = false, maxPixels: Int = PNGDecoder.defaultMaxPixels,
+        reading: ImageReadOptions = ImageReadOptions()
     ) throws(ImagingError) -> ImageFolderDataset {
-        let dataset = try loadUnvalidated(root: root, resolution: resolution, maxPixels: maxPixels)
+        let dataset = try loadUnvalidated(root: root, resolution: resolution, maxPixels: maxPixels, reading: reading)
         try dataset.report.validate(skipBad: skipBad)
         return dataset
     }
@@ -164,7 +166,8 @@ extension ImageFolderDataset {
     private static let chunkSize = 512
 
     /// Loads the folder, recording unreadable files in the report instead of failing.
-    static func loadUnvalidated(root: String, resolution: Int, maxPixels: Int) throws(ImagingError) -> ImageFolderDataset {
+    static func loadUnvalidated(root: String, resolution: Int, maxPixels: Int,
+                                reading: ImageReadOptions) throws(ImagingError) -> ImageFolderDataset {
         precondition(resolution > 0, "resolution must be positive")
         let layout = try ImageFolderLayout(scanning: root)
         var store = PixelStoreBuilder(expectedSampleCount: layout.entries.count * resolution * resolution)
@@ -179,7 +182,7 @@ extension ImageFolderDataset {
         for chunkStart in stride(from: 0, to: layout.entries.count, by: chunkSize) {
             let chunk = layout.entries[chunkStart..<min(chunkStart + chunkSize, layout.entries.count)]
             let paths = chunk.map { ImageFolderLayout.join(root, $0.relativePath) }
-            for (entry, outcome) in zip(chunk, decodeInParallel(paths, resolution: resolution, maxPixels: maxPixels)) {
+            for (entry, outcome) in zip(chunk, decodeInParallel(paths, resolution: resolution, maxPixels: maxPixels, reading: reading)) {
                 switch outcome {
                 case .success(let file):
                     for (page, decoded) in file.pages.enumerated() {
@@ -218,7 +221,7 @@ extension ImageFolderDataset {
 
     /// Decodes and preprocesses `paths` on all cores; results are in `paths` order.
     private static func decodeInParallel(
-        _ paths: [String], resolution: Int, maxPixels: Int
+        _ paths: [String], resolution: Int, maxPixels: Int, reading: ImageReadOptions
     ) -> [Result<DecodedFile, ImagingError>] {
         let notDecoded = ImagingError(.corrupt, path: "", reason: "not decoded")
         var outcomes = [Result<DecodedFile, ImagingError>](repeating: .failure(notDecoded), count: paths.count)
@@ -227,7 +230,7 @@ extension ImageFolderDataset {
             DispatchQueue.concurrentPerform(iterations: paths.count) { index in
                 let outcome = Result { () throws(ImagingError) -> DecodedFile in
                     var pages: [Decoded] = []
-                    let format = try ImageSource.forEachNamedImage(path: paths[index], maxPixels: maxPixels) { name, source in
+                    let format = try ImageSource.forEachNamedImage(path: paths[index], maxPixels: maxPixels, reading: reading) { name, source in
                         pages.append(Decoded(
                             image: source.centerSquare(resizedTo: resolution),
                             originalSize: ImageSize(width: source.width, height: source.height),

@@ -5,8 +5,9 @@ import Foundation
 ///
 /// - PNG and JPEG files hold one image; a TIFF file holds one image per page (see
 ///   ``TIFFDecoder``), in file order; a NIfTI volume (`.nii`, `.nii.gz`) gives its kept
-///   slices with the default ``NIfTISliceOptions`` (axial, 10 % foreground), each named
-///   like `"axial-042"` (see ``NIfTIDecoder``).
+///   slices (``ImageReadOptions/nifti``; by default axial, 10 % foreground), each named
+///   like `"axial-042"` (see ``NIfTIDecoder``); a DICOM file gives its frames, windowed by
+///   ``ImageReadOptions/dicomWindow`` (see ``DICOMDecoder``).
 /// - The decoder is chosen by the file's signature (its first bytes), so a PNG saved as
 ///   `scan.jpg` is still read; when the signature is unknown, the extension's decoder
 ///   reports what is wrong ("not a JPEG file (no JPEG signature)"), and a file with
@@ -41,8 +42,9 @@ public enum ImageSource {
     /// - Parameter maxPixels: the most pixels accepted for all images of the file
     ///   together (they are held at once); checked before allocating.
     /// - Throws: ``ImagingError`` naming `path`.
-    public static func read(path: String, maxPixels: Int = defaultMaxPixels) throws(ImagingError) -> [GrayImage] {
-        try decode(FileBytes.readAll(path: path), path: path, maxPixels: maxPixels)
+    public static func read(path: String, maxPixels: Int = defaultMaxPixels,
+                            reading: ImageReadOptions = ImageReadOptions()) throws(ImagingError) -> [GrayImage] {
+        try decode(FileBytes.readAll(path: path), path: path, maxPixels: maxPixels, reading: reading)
     }
 
     /// Every image of a file held in memory, in order; see ``read(path:maxPixels:)``.
@@ -51,14 +53,14 @@ public enum ImageSource {
     ///   - bytes: the whole file.
     ///   - path: the name used to pick a decoder when the signature is unknown, and put in errors.
     public static func decode(
-        _ bytes: [UInt8], path: String, maxPixels: Int = defaultMaxPixels
+        _ bytes: [UInt8], path: String, maxPixels: Int = defaultMaxPixels, reading: ImageReadOptions = ImageReadOptions()
     ) throws(ImagingError) -> [GrayImage] {
         switch try format(of: bytes, path: path) {
         case .png: [try PNGDecoder.decode(bytes, path: path, maxPixels: maxPixels)]
         case .jpeg: [try JPEGDecoder.decode(bytes, path: path, maxPixels: maxPixels)]
         case .tiff: try TIFFDecoder.decode(bytes, path: path, maxPixels: maxPixels)
-        case .nifti: try NIfTIDecoder.decode(bytes, path: path, maxPixels: maxPixels).map(\.image)
-        case .dicom: try DICOMDecoder.decode(bytes, path: path, maxPixels: maxPixels)
+        case .nifti: try NIfTIDecoder.decode(bytes, path: path, options: reading.nifti, maxPixels: maxPixels).map(\.image)
+        case .dicom: try DICOMDecoder.decode(bytes, path: path, window: reading.dicomWindow, maxPixels: maxPixels)
         }
     }
 
@@ -70,9 +72,10 @@ public enum ImageSource {
     /// - Throws: ``ImagingError`` naming `path`, or what `body` throws.
     @discardableResult
     public static func forEachImage(
-        path: String, maxPixels: Int = defaultMaxPixels, _ body: (GrayImage) throws(ImagingError) -> Void
+        path: String, maxPixels: Int = defaultMaxPixels, reading: ImageReadOptions = ImageReadOptions(),
+        _ body: (GrayImage) throws(ImagingError) -> Void
     ) throws(ImagingError) -> ImageFormat {
-        try forEachNamedImage(path: path, maxPixels: maxPixels) { (_, image) throws(ImagingError) in try body(image) }
+        try forEachNamedImage(path: path, maxPixels: maxPixels, reading: reading) { (_, image) throws(ImagingError) in try body(image) }
     }
 
     /// ``forEachImage(path:maxPixels:_:)`` with each image's name inside its file: a NIfTI
@@ -80,7 +83,8 @@ public enum ImageSource {
     /// (pages are numbered by ``imagePath(_:page:of:)`` once their count is known).
     @discardableResult
     public static func forEachNamedImage(
-        path: String, maxPixels: Int = defaultMaxPixels, _ body: (String?, GrayImage) throws(ImagingError) -> Void
+        path: String, maxPixels: Int = defaultMaxPixels, reading: ImageReadOptions = ImageReadOptions(),
+        _ body: (String?, GrayImage) throws(ImagingError) -> Void
     ) throws(ImagingError) -> ImageFormat {
         let bytes = try FileBytes.readAll(path: path)
         let format = try format(of: bytes, path: path)
@@ -92,11 +96,11 @@ public enum ImageSource {
                 try body(nil, page)
             }
         case .nifti:
-            try NIfTIDecoder.forEachSlice(bytes, path: path, maxPixels: maxPixels) { (slice) throws(ImagingError) in
+            try NIfTIDecoder.forEachSlice(bytes, path: path, options: reading.nifti, maxPixels: maxPixels) { (slice) throws(ImagingError) in
                 try body(slice.name, slice.image)
             }
         case .dicom:
-            try DICOMDecoder.forEachFrame(bytes, path: path, maxPixels: maxPixels) { (frame) throws(ImagingError) in
+            try DICOMDecoder.forEachFrame(bytes, path: path, window: reading.dicomWindow, maxPixels: maxPixels) { (frame) throws(ImagingError) in
                 try body(nil, frame)
             }
         }

@@ -12,7 +12,7 @@
 /// So an axial slice is seen from the feet with anterior at the top, a coronal slice
 /// from the front with superior at the top, a sagittal slice from the patient's left
 /// with anterior on the left.
-public enum AnatomicalPlane: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum AnatomicalPlane: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case axial, coronal, sagittal
 
     /// `"axial"`, `"coronal"` or `"sagittal"`.
@@ -45,7 +45,7 @@ public enum AnatomicalPlane: String, Sendable, Hashable, CaseIterable, CustomStr
 /// class folder is one kind of image, and mixing planes in one class would teach the
 /// model a blend; put coronal or sagittal volumes' slices in their own class through
 /// this library API.
-public struct NIfTISliceOptions: Sendable, Hashable {
+public struct NIfTISliceOptions: Sendable, Hashable, Codable {
     /// The planes to cut, in the order their slices are given.
     public var planes: [AnatomicalPlane]
     /// The part of each plane's stack to consider, as fractions of its extent from the

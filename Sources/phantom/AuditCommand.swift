@@ -26,7 +26,7 @@ struct AuditCommand: ParsableCommand {
         abstract: "Look for samples that copy training images (nearest neighbours, memorization ratio).",
         discussion: """
             Both folders may be ImageFolder trees (class subfolders) or flat folders of images \
-            (PNG, JPEG or TIFF). \
+            (PNG, JPEG, TIFF, NIfTI or DICOM). \
             Images are compared at --resolution (default: the training images' size when \
             they all share one), centre-cropped and resized as training does. For each \
             sample: the nearest training image, the L2 distance (pixels in [-1, 1]) and the \
@@ -51,6 +51,7 @@ struct AuditCommand: ParsableCommand {
     var threshold: Float?
     @Option(help: "Side to compare images at (default: the training images' size).") var resolution: Int?
     @Flag(help: "Exit with status 3 when any sample is flagged.") var failOnFlag = false
+    @OptionGroup(title: "DICOM and NIfTI") var reading: ReadingOptions
     @OptionGroup var threading: ThreadOptions
 
     /// The most pairs drawn on the contact sheet (the most copy-like first).
@@ -82,7 +83,8 @@ struct AuditCommand: ParsableCommand {
 
     /// Runs the audit, writes the outputs and returns the number of flagged samples.
     private func audit() throws -> Int {
-        let inputs = try AuditInputs.load(trainFolder: train, samplesFolder: samples, resolution: resolution)
+        let inputs = try AuditInputs.load(trainFolder: train, samplesFolder: samples, resolution: resolution,
+                                          reading: reading.options)
         let side = inputs.training.resolution
         var notes = inputs.notes
         if inputs.training.count < k {

@@ -12,12 +12,13 @@ struct AuditInputs {
     private static let usualResolution = 64
 
     /// Loads `trainFolder` and `samplesFolder` at `resolution`, or at the training
-    /// images' own size when they all share one.
+    /// images' own size when they all share one; DICOM and NIfTI training files are read
+    /// with `reading`.
     ///
     /// - Throws: ``CommandError`` when the training images come in several sizes and no
     ///   resolution is given; ``ImagingError`` when a folder cannot be loaded.
-    static func load(trainFolder: String, samplesFolder: String, resolution: Int?) throws -> AuditInputs {
-        var training = try ImageFolderDataset.load(root: trainFolder, resolution: resolution ?? usualResolution)
+    static func load(trainFolder: String, samplesFolder: String, resolution: Int?, reading: ImageReadOptions) throws -> AuditInputs {
+        var training = try ImageFolderDataset.load(root: trainFolder, resolution: resolution ?? usualResolution, reading: reading)
         if resolution == nil {
             let sizes = training.report.sizeHistogram
             guard sizes.count == 1, let size = sizes.keys.first else {
@@ -27,7 +28,7 @@ struct AuditInputs {
             }
             let side = min(size.width, size.height)
             if side != training.resolution {
-                training = try ImageFolderDataset.load(root: trainFolder, resolution: side)
+                training = try ImageFolderDataset.load(root: trainFolder, resolution: side, reading: reading)
             }
         }
         let side = training.resolution

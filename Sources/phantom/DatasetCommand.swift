@@ -11,8 +11,9 @@ struct DatasetCommand: ParsableCommand {
         discussion: """
             FOLDER/<class>/** gives one class per first-level subfolder (sorted names are the \
             labels); images directly in FOLDER with no class subfolders form one unlabeled \
-            class. PNG, JPEG and TIFF files are read (a multi-page TIFF gives one image per \
-            page), centre cropped and resized to --resolution.
+            class. PNG, JPEG, TIFF, NIfTI and DICOM files are read (a multi-page TIFF gives one \
+            image per page, a NIfTI volume its slices, a DICOM file its frames), centre cropped \
+            and resized to --resolution.
             """
     )
 
@@ -25,13 +26,15 @@ struct DatasetCommand: ParsableCommand {
     @Flag(help: "Leave out unreadable image files instead of failing.")
     var skipBad = false
 
+    @OptionGroup(title: "DICOM and NIfTI") var reading: ReadingOptions
+
     func validate() throws {
         guard resolution > 0 else { throw ValidationError("--resolution must be positive, got \(resolution)") }
     }
 
     func run() throws {
         do throws(ImagingError) {
-            let report = try DatasetReport(folder: folder, resolution: resolution)
+            let report = try DatasetReport(folder: folder, resolution: resolution, reading: reading.options)
             print(report.formatted())
             try report.validate(skipBad: skipBad)
         } catch {

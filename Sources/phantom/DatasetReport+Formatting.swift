@@ -18,7 +18,7 @@ extension DatasetReport {
         }
         lines.append("  sizes:       " + histogram(sizeHistogram))
         lines.append("  bit depths:  " + histogram(bitDepthHistogram))
-        lines.append("  skipped:     \(skippedNonPNGCount) other file\(skippedNonPNGCount == 1 ? "" : "s") (not PNG, JPEG or TIFF)")
+        lines.append("  skipped:     \(skippedNonPNGCount) other file\(skippedNonPNGCount == 1 ? "" : "s") (not PNG, JPEG, TIFF, NIfTI or DICOM)")
         lines.append("  ignored:     \(ignored.count)")
         lines += ignored.map { "    \($0.path): \($0.reason)" }
         lines.append("  unreadable:  \(problems.count)")

@@ -41,6 +41,7 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Skip the memorization audit.") var noAudit = false
     @Option(help: "Where trained feature networks are cached (default: ~/.cache/phantom/feature-networks).")
     var cacheDir: String?
+    @OptionGroup(title: "DICOM and NIfTI") var reading: ReadingOptions
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
@@ -59,6 +60,7 @@ struct EvaluateCommand: ParsableCommand {
         request.network = net
         request.cacheDirectory = cacheDir ?? FeatureNetworkCache.defaultDirectory
         request.side = resolution
+        request.reading = reading.options
         request.seed = seed
         request.neighbours = k
         request.memorization = !noAudit && train != nil

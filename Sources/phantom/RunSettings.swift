@@ -1,5 +1,6 @@
 import Foundation
 import PhantomDiffusion
+import PhantomImaging
 
 /// What a training run folder records about itself (`RUN/run.json`), so
 /// `--resume` continues with exactly the same settings.
@@ -7,6 +8,8 @@ struct RunSettings: Codable {
     var data: String
     var resolution: Int
     var skipBad: Bool
+    /// How DICOM and NIfTI files were read (nil in runs made before the option existed: the defaults).
+    var reading: ImageReadOptions? = nil
     var options: TrainingOptions
     var classNames: [String]
     var bitDepth: Int

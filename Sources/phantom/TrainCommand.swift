@@ -51,6 +51,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Tolerate up to N steps with a non-finite loss or gradient by skipping them (default 0).", valueName: "n"))
     var skipNonfinite: Int?
     @OptionGroup(title: "Differential privacy (DP-SGD)") var privacy: PrivacyOptionGroup
+    @OptionGroup(title: "DICOM and NIfTI") var reading: ReadingOptions
 
     @Option(help: ArgumentHelp("Checkpoint every N steps.", valueName: "n")) var checkpointEvery = 1000
     @Option(help: ArgumentHelp("Checkpoints to keep.", valueName: "n")) var keepCheckpoints = 3
@@ -120,10 +121,10 @@ struct TrainCommand: ParsableCommand {
         var initialWeights: InitialWeights?
     }
 
-    private func loadDataset(_ path: String, resolution: Int, skipBad: Bool) throws -> ImageFolderDataset {
+    private func loadDataset(_ path: String, resolution: Int, skipBad: Bool, reading: ImageReadOptions) throws -> ImageFolderDataset {
         do {
             let dataset = try ImageFolderDataset.load(root: path, resolution: resolution, skipBad: skipBad,
-                                                      maxPixels: PNGDecoder.defaultMaxPixels)
+                                                      maxPixels: PNGDecoder.defaultMaxPixels, reading: reading)
             for issue in dataset.report.problems { Terminal.note("skipped \(issue.path): \(issue.reason)") }
             return dataset
         } catch {
@@ -156,7 +157,7 @@ struct TrainCommand: ParsableCommand {
             throw CommandError("--resolution \(side) is not a multiple of \(config.downsamplingFactor), the U-Net's downsampling factor")
         }
         config.sampleSize = side
-        let dataset = try loadDataset(data, resolution: side, skipBad: skipBad)
+        let dataset = try loadDataset(data, resolution: side, skipBad: skipBad, reading: reading.options)
         let classes = dataset.isLabeled ? dataset.classNames.count : 0
         if let initialWeights {
             do {
@@ -189,7 +190,7 @@ struct TrainCommand: ParsableCommand {
         var scheduler = SchedulerConfig(kind: .ddpm)
         scheduler.predictionType = predictionType
             ?? initialWeights?.model.schedulerConfig?.predictionType ?? DefaultRecipe.predictionType
-        let settings = RunSettings(data: data, resolution: side, skipBad: skipBad, options: options,
+        let settings = RunSettings(data: data, resolution: side, skipBad: skipBad, reading: reading.options, options: options,
                                    classNames: classes >= 2 ? dataset.classNames : [],
                                    bitDepth: dataset.bitDepth.rawValue, initFrom: initFrom)
         guard writes else {
@@ -227,7 +228,8 @@ struct TrainCommand: ParsableCommand {
         if URL(fileURLWithPath: data).standardizedFileURL != URL(fileURLWithPath: settings.data).standardizedFileURL {
             Terminal.note("resuming on the data stored in \(RunSettings.url(in: runFolder).path), \(settings.data), not on \(data)")
         }
-        let dataset = try loadDataset(settings.data, resolution: settings.resolution, skipBad: settings.skipBad)
+        let dataset = try loadDataset(settings.data, resolution: settings.resolution, skipBad: settings.skipBad,
+                                      reading: settings.reading ?? ImageReadOptions())
         return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: true,
                      initialWeights: nil)
     }
@@ -249,7 +251,7 @@ struct TrainCommand: ParsableCommand {
             (privacy.noiseMultiplier != nil, "--dp-noise-multiplier"), (privacy.maxGradNorm != nil, "--dp-max-grad-norm"),
             (privacy.noiseDraws != nil, "--dp-noise-draws"),
         ]
-        return given.filter(\.0).map(\.1)
+        return given.filter(\.0).map(\.1) + reading.given
     }
 
     private func train(_ setup: Setup, in runFolder: URL, group: ProcessGroup) throws {

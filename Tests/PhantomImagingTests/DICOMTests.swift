@@ -109,4 +109,17 @@ import Testing
             #expect(dataset.count == 1)
         }
     }
+
+    /// The window given to an image folder reaches its DICOM files.
+    @Test func folderReadingOptionsReachTheDecoder() throws {
+        try withTemporaryDirectory { root in
+            try FileManager.default.createDirectory(atPath: root + "/ct", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Self.path("CT_small.dcm"), toPath: root + "/ct/a.dcm")
+            let brain = try ImageFolderDataset.load(root: root, resolution: 32,
+                                                   reading: ImageReadOptions(dicomWindow: .fixed(center: 40, width: 80)))
+            let tissue = try ImageFolderDataset.load(root: root, resolution: 32,
+                                                    reading: ImageReadOptions(dicomWindow: .fixed(center: 40, width: 400)))
+            #expect(brain.image(at: 0) != tissue.image(at: 0))
+        }
+    }
 }
