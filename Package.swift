@@ -86,7 +86,7 @@ let package = Package(
         .target(name: "PhantomSafetensors"),
 
         // Imaging: PNG codec, preprocessing, ImageFolder dataset.
-        .target(name: "PhantomImaging", dependencies: ["CPNG", "CJPEG", "CTIFF", "CNIfTI", "CDICOM"]),
+        .target(name: "PhantomImaging", dependencies: ["CPNG", "CJPEG", "CTIFF", "CNIfTI", "CDICOM", "PhantomSafetensors"]),
 
         // Privacy: the memorization audit (nearest training neighbours of samples).
         .target(name: "PhantomPrivacy", dependencies: ["PhantomTensor", "PhantomImaging"], swiftSettings: kernelSettings),

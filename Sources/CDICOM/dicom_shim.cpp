@@ -7,6 +7,7 @@
 #include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcrledrg.h"
 #include "dcmtk/dcmdata/dcxfer.h"
+#include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmimage/diregist.h"
 #include "dcmtk/dcmimgle/dcmimage.h"
 #include "dcmtk/dcmjpeg/djdecode.h"
@@ -203,4 +204,81 @@ extern "C" int phantom_dicom_frame(void *opaque, int32_t frame, void *out, char 
 
 extern "C" void phantom_dicom_close(void *handle) {
     delete static_cast<Handle *>(handle);
+}
+
+extern "C" int phantom_dicom_write_synthetic(const char *path, const void *pixels, int32_t columns, int32_t rows,
+                                             int32_t bits, const phantom_dicom_synthetic *identity,
+                                             char *message, size_t message_size) {
+    prepareToolkit();
+    if (columns <= 0 || rows <= 0 || columns > 65535 || rows > 65535 || (bits != 8 && bits != 16)) {
+        say(message, message_size, "DICOM images need 1..65535 rows and columns of 8 or 16 bits");
+        return -1;
+    }
+    DcmFileFormat file;
+    DcmDataset *ds = file.getDataset();
+    OFCondition status = EC_Normal;
+    auto text = [&](const DcmTagKey &tag, const char *value) {
+        if (status.good()) status = ds->putAndInsertString(tag, value);
+    };
+    auto number = [&](const DcmTagKey &tag, Uint16 value) {
+        if (status.good()) status = ds->putAndInsertUint16(tag, value);
+    };
+    char seriesNumber[16], instanceNumber[16];
+    std::snprintf(seriesNumber, sizeof seriesNumber, "%d", static_cast<int>(identity->series_number));
+    std::snprintf(instanceNumber, sizeof instanceNumber, "%d", static_cast<int>(identity->instance_number));
+    // SOP Common, Patient, General Study (type 2 elements present and empty: no identity).
+    text(DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
+    text(DCM_SOPInstanceUID, identity->instance_uid);
+    text(DCM_PatientName, "SYNTHETIC^PHANTOM");
+    text(DCM_PatientID, "SYNTHETIC");
+    text(DCM_PatientBirthDate, "");
+    text(DCM_PatientSex, "");
+    text(DCM_PatientIdentityRemoved, "YES");
+    text(DCM_DeidentificationMethod, "synthetic image: no patient was imaged");
+    text(DCM_StudyInstanceUID, identity->study_uid);
+    text(DCM_StudyDate, "");
+    text(DCM_StudyTime, "");
+    text(DCM_ReferringPhysicianName, "");
+    text(DCM_StudyID, "SYNTHETIC");
+    text(DCM_AccessionNumber, "");
+    text(DCM_StudyDescription, "SYNTHETIC IMAGES (Phantom)");
+    // General Series, SC Equipment, General Image.
+    text(DCM_Modality, "OT");
+    text(DCM_SeriesInstanceUID, identity->series_uid);
+    text(DCM_SeriesNumber, seriesNumber);
+    text(DCM_SeriesDescription, identity->series_description);
+    text(DCM_Laterality, "");
+    text(DCM_ConversionType, "SYN");
+    text(DCM_Manufacturer, "Phantom");
+    text(DCM_SecondaryCaptureDeviceManufacturer, "Phantom");
+    text(DCM_SecondaryCaptureDeviceSoftwareVersions, identity->software_version);
+    text(DCM_InstanceNumber, instanceNumber);
+    text(DCM_PatientOrientation, "");
+    text(DCM_ImageType, "DERIVED\\SECONDARY");
+    text(DCM_DerivationDescription, identity->derivation);
+    text(DCM_ImageComments, identity->derivation);
+    text(DCM_BurnedInAnnotation, "NO");
+    // Image Pixel.
+    number(DCM_SamplesPerPixel, 1);
+    text(DCM_PhotometricInterpretation, "MONOCHROME2");
+    number(DCM_Rows, static_cast<Uint16>(rows));
+    number(DCM_Columns, static_cast<Uint16>(columns));
+    number(DCM_BitsAllocated, static_cast<Uint16>(bits));
+    number(DCM_BitsStored, static_cast<Uint16>(bits));
+    number(DCM_HighBit, static_cast<Uint16>(bits - 1));
+    number(DCM_PixelRepresentation, 0);
+    const unsigned long count = static_cast<unsigned long>(columns) * static_cast<unsigned long>(rows);
+    if (status.good()) {
+        status = bits == 8
+            ? ds->putAndInsertUint8Array(DCM_PixelData, static_cast<const Uint8 *>(pixels), count)
+            : ds->putAndInsertUint16Array(DCM_PixelData, static_cast<const Uint16 *>(pixels), count);
+    }
+    if (status.good()) status = file.saveFile(path, EXS_LittleEndianExplicit);
+    if (status.bad()) {
+        char text[200];
+        std::snprintf(text, sizeof text, "cannot write the DICOM file (%s)", status.text());
+        say(message, message_size, text);
+        return -1;
+    }
+    return 0;
 }

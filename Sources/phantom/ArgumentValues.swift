@@ -86,3 +86,20 @@ extension PredictionType: ExpressibleByArgument, DescribedArgument {
         }
     }
 }
+
+/// `phantom sample --format`: the files the samples are written as.
+enum SampleFormat: String, DescribedArgument {
+    case png, dicom
+
+    var argumentHelp: String {
+        switch self {
+        case .png: return "PNG files, <class>/<class>-<n>.png (8 or 16 bits)"
+        case .dicom: return "DICOM Secondary Capture files, <class>/<class>-<n>.dcm, marked synthetic (Conversion Type SYN, no patient data)"
+        }
+    }
+
+    static var allValueDescriptions: [String: String] { describedValues }
+
+    /// The file name extension.
+    var fileExtension: String { rawValue == "dicom" ? "dcm" : "png" }
+}

@@ -37,6 +37,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Seed of the noise.") var seed: UInt64 = 0
     @Option(help: "Images per model evaluation.") var batchSize = 16
     @Option(help: "8 or 16 bits per pixel (default: the training images' depth).") var bits: Int?
+    @Option(help: "The files the images are written as.") var format = SampleFormat.png
     @Option(help: "Also write a grid of the images, one row per class, to this PNG file.") var grid: String?
     @Option(help: ArgumentHelp("Write only shard i of n (0 <= i < n), e.g. 0/4: every n-th image of the unsharded run, starting at image i.",
                                valueName: "i/n"))
@@ -118,6 +119,9 @@ struct SampleCommand: ParsableCommand {
             })
         }
         Terminal.endProgress()
+        let weights = (try? Data(contentsOf: modelURL.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
+            ?? (try? Data(contentsOf: modelURL.appendingPathComponent("diffusion_pytorch_model.safetensors")))
+        let weightsHash = weights.map(SHA256.hex)
         var seeds = Array(repeating: seed, count: images.count)
         if let excludeMemorized {
             try redrawMemorized(&images, seeds: &seeds, items: plan.items, training: excludeMemorized,
@@ -125,18 +129,33 @@ struct SampleCommand: ParsableCommand {
         }
         var tiles: [String: [[Float]]] = [:]
         var written: [[String: Any]] = []
+        // What fixes this run's images: the DICOM study UID is derived from it.
+        let runKey = "\(weightsHash ?? model)|seed \(seed)|\(samplerConfig.kind.rawValue) \(stepCount) steps eta \(eta)|guidance \(guidance)"
         for (index, item) in plan.items.enumerated() where !images[index].isEmpty {
-            let url = outFolder.appendingPathComponent(item.fileName)
+            let fileName = item.fileName(extension: format.fileExtension)
+            let url = outFolder.appendingPathComponent(fileName)
+            let image = GrayImage(width: side, height: side, bitDepth: depth, floats: images[index])
             do {
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try PNGEncoder.write(GrayImage(width: side, height: side, bitDepth: depth, floats: images[index]), to: url.path)
+                switch format {
+                case .png:
+                    try PNGEncoder.write(image, to: url.path)
+                case .dicom:
+                    let derivation = "Synthetic image sampled by Phantom from model sha256 \(weightsHash ?? "unknown"), "
+                        + "seed \(seeds[index]), noise index \(item.noiseIndex), \(samplerConfig.kind.rawValue) \(stepCount) steps, "
+                        + "guidance \(guidance); not an image of a patient"
+                    let identity = SyntheticImageIdentity(runKey: runKey, className: item.className,
+                                                          seriesNumber: (item.label ?? 0) + 1, number: item.number,
+                                                          derivation: derivation)
+                    try DICOMEncoder.write(image, identity: identity, softwareVersion: "Phantom", to: url.path)
+                }
             } catch let error as ImagingError {
                 throw CommandError("\(error.path): \(error.reason)")
             } catch {
                 throw CommandError("\(url.path): cannot write (\(fileErrorReason(error)))")
             }
             if grid != nil { tiles[item.className, default: []].append(images[index]) }
-            written.append(["file": item.fileName, "class": item.className, "noise_index": item.noiseIndex,
+            written.append(["file": fileName, "class": item.className, "noise_index": item.noiseIndex,
                             "seed": String(seeds[index])])
         }
         if group.size > 1 {
@@ -144,9 +163,7 @@ struct SampleCommand: ParsableCommand {
             guard group.isLead else { return }
         }
         if let grid { try writeGrid(tiles, classes: wanted, side: side, to: grid) }
-        let weights = (try? Data(contentsOf: modelURL.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
-            ?? (try? Data(contentsOf: modelURL.appendingPathComponent("diffusion_pytorch_model.safetensors")))
-        try writeManifest(written, to: outFolder, weightsHash: weights.map(SHA256.hex), scheduler: samplerConfig,
+        try writeManifest(written, to: outFolder, weightsHash: weightsHash, scheduler: samplerConfig,
                           steps: stepCount, guidance: guidance, bitDepth: depth, privacy: info.privacy)
         let seconds = Date().timeIntervalSince(started)
         Terminal.say("wrote \(written.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
@@ -230,7 +247,7 @@ struct SampleCommand: ParsableCommand {
     /// ``SamplePlan/shard(_:of:)``), so its k-th item sits at k·size + r.
     private func gatherManifestEntries(_ entries: [[String: Any]], items: [SamplePlan.Item],
                                        group: ProcessGroup) throws -> [[String: Any]] {
-        let positions = Dictionary(uniqueKeysWithValues: items.enumerated().map { ($1.fileName, $0 * group.size + group.rank) })
+        let positions = Dictionary(uniqueKeysWithValues: items.enumerated().map { ($1.fileName(extension: format.fileExtension), $0 * group.size + group.rank) })
         let keyed = entries.map { entry in entry.merging(["position": positions[entry["file"] as? String ?? ""] ?? 0]) { $1 } }
         let bytes: [UInt8]
         do { bytes = Array(try JSONSerialization.data(withJSONObject: keyed)) } catch {
@@ -248,7 +265,7 @@ struct SampleCommand: ParsableCommand {
         var manifest: [String: Any] = [
             "model": model, "model_sha256": weightsHash ?? NSNull(), "scheduler": scheduler.kind.rawValue,
             "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidance), "seed": String(seed),
-            "bits": bitDepth.rawValue, "shard": (shard ?? .whole).description, "files": files,
+            "bits": bitDepth.rawValue, "shard": (shard ?? .whole).description, "format": format.rawValue, "files": files,
         ]
         manifest["privacy"] = privacy?.manifestObject(screenedAgainstTrainingImages: excludeMemorized != nil) ?? NSNull()
         let name = shard.map { "manifest-shard-\($0.fileNameComponent).json" } ?? "manifest.json"

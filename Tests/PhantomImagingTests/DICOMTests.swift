@@ -122,4 +122,36 @@ import Testing
             #expect(brain.image(at: 0) != tissue.image(at: 0))
         }
     }
+
+    /// A synthetic image written as DICOM reads back with the same pixels, says it is
+    /// synthetic, and carries UIDs that the run fixes and the image varies.
+    @Test(arguments: [BitDepth.eight, .sixteen])
+    func syntheticDICOMRoundTrips(_ depth: BitDepth) throws {
+        let values = (0..<(12 * 10)).map { Float($0) / 119 * 2 - 1 }
+        let image = GrayImage(width: 12, height: 10, bitDepth: depth, floats: values)
+        let identity = SyntheticImageIdentity(runKey: "model|seed 1", className: "ct_axial", seriesNumber: 1, number: 4,
+                                              derivation: "test")
+        try withTemporaryDirectory { root in
+            let path = root + "/a.dcm"
+            try DICOMEncoder.write(image, identity: identity, softwareVersion: "Phantom test", to: path)
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            // The identity window of the stored range gives back the stored samples.
+            let full: DICOMWindow = depth == .eight ? .fixed(center: 128, width: 256) : .fixed(center: 32768, width: 65536)
+            let back = try #require(try DICOMDecoder.decode(bytes, path: path, window: full).first)
+            #expect(back == image)
+            let text = String(decoding: bytes.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            for marker in ["SYN", "DERIVED\\SECONDARY", "SYNTHETIC^PHANTOM", identity.instanceUID, identity.studyUID] {
+                #expect(text.contains(marker), "missing \(marker)")
+            }
+        }
+        let again = SyntheticImageIdentity(runKey: "model|seed 1", className: "ct_axial", seriesNumber: 1, number: 4, derivation: "test")
+        let other = SyntheticImageIdentity(runKey: "model|seed 1", className: "ct_axial", seriesNumber: 1, number: 5, derivation: "test")
+        let otherRun = SyntheticImageIdentity(runKey: "model|seed 2", className: "ct_axial", seriesNumber: 1, number: 4, derivation: "test")
+        #expect(again == identity)
+        #expect(other.studyUID == identity.studyUID && other.seriesUID == identity.seriesUID && other.instanceUID != identity.instanceUID)
+        #expect(otherRun.studyUID != identity.studyUID)
+        for uid in [identity.studyUID, identity.seriesUID, identity.instanceUID] {
+            #expect(uid.hasPrefix("2.25.") && uid.count <= 64 && uid.allSatisfy { $0.isNumber || $0 == "." })
+        }
+    }
 }

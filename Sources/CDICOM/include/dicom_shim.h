@@ -52,6 +52,29 @@ int phantom_dicom_frame(void *handle, int32_t frame, void *out, char *message, s
 /// Releases a handle of `phantom_dicom_open`.
 void phantom_dicom_close(void *handle);
 
+/// The identity and provenance of a synthetic image written as DICOM (all UTF-8, NUL-terminated).
+typedef struct {
+    const char *study_uid;
+    const char *series_uid;
+    const char *instance_uid;
+    int32_t series_number;
+    int32_t instance_number;
+    /// Series Description, e.g. "SYNTHETIC ct_axial (Phantom)".
+    const char *series_description;
+    /// Derivation Description and Image Comments: what made the image (model SHA-256, seed, ...).
+    const char *derivation;
+    /// Software Versions of the equipment module.
+    const char *software_version;
+} phantom_dicom_synthetic;
+
+/// Writes a Secondary Capture image (SOP class 1.2.840.10008.5.1.4.1.1.7, Explicit VR Little
+/// Endian) of `columns` × `rows` MONOCHROME2 samples of `bits` (8 or 16) bits to `path`:
+/// Conversion Type SYN (synthetic image), Image Type DERIVED\SECONDARY, Patient Identity
+/// Removed YES, patient name "SYNTHETIC^PHANTOM" and no other patient data. Returns 0, or
+/// -1 with the reason in `message`.
+int phantom_dicom_write_synthetic(const char *path, const void *pixels, int32_t columns, int32_t rows, int32_t bits,
+                                  const phantom_dicom_synthetic *identity, char *message, size_t message_size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,8 +21,11 @@ public struct SamplePlan: Sendable {
         public var noiseIndex: Int { (label ?? 0) << 20 + number }
 
         /// Its path in the output folder: `<class>/<class>-NNNNNN.png`, or `NNNNNN.png`.
-        public var fileName: String {
-            let numbered = String(format: "%06d.png", number)
+        public var fileName: String { fileName(extension: "png") }
+
+        /// Its path in the output folder with another extension (`dcm`).
+        public func fileName(extension fileExtension: String) -> String {
+            let numbered = String(format: "%06d.", number) + fileExtension
             return className.isEmpty ? numbered : "\(className)/\(className)-\(numbered)"
         }
     }
