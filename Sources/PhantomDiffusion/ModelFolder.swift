@@ -73,7 +73,7 @@ public struct ModelFolder {
     public func write(to url: URL) throws(ModelError) {
         let fileManager = FileManager.default
         let parent = url.deletingLastPathComponent()
-        let staging = parent.appendingPathComponent(".\(url.lastPathComponent).incomplete-\(UUID().uuidString.prefix(8))")
+        let staging = StagedDirectory.staging(for: url)
         do {
             try fileManager.createDirectory(at: staging.appendingPathComponent("unet"), withIntermediateDirectories: true)
             let index: [String: Any] = [
@@ -89,8 +89,8 @@ public struct ModelFolder {
                 try schedulerConfig.jsonData().write(to: staging.appendingPathComponent("scheduler/\(SchedulerConfig.fileName)"))
             }
             try info.jsonData().write(to: staging.appendingPathComponent(ModelInfo.fileName))
-            try replaceDirectory(at: url, with: staging)
-            removeLeftovers(of: url)
+            try StagedDirectory.commit(staging, to: url)
+            StagedDirectory.removeLeftovers(in: parent, namePrefix: url.lastPathComponent + ".")
         } catch let error as ModelError {
             try? fileManager.removeItem(at: staging)
             throw error
@@ -108,28 +108,3 @@ func readFile(_ url: URL) throws(ModelError) -> Data {
     }
 }
 
-/// Puts the finished folder `staging` at `destination`: a rename when nothing is
-/// there, otherwise the old folder is moved aside first and deleted after.
-func replaceDirectory(at destination: URL, with staging: URL) throws {
-    let fileManager = FileManager.default
-    guard fileManager.fileExists(atPath: destination.path) else {
-        try fileManager.moveItem(at: staging, to: destination)
-        return
-    }
-    let retired = destination.deletingLastPathComponent()
-        .appendingPathComponent(".\(destination.lastPathComponent).old-\(UUID().uuidString.prefix(8))")
-    try fileManager.moveItem(at: destination, to: retired)
-    try fileManager.moveItem(at: staging, to: destination)
-    try? fileManager.removeItem(at: retired)
-}
-
-/// Removes the hidden staging and retired copies of `folder` that a killed
-/// ``ModelFolder/write(to:)`` left beside it.
-func removeLeftovers(of folder: URL) {
-    let parent = folder.deletingLastPathComponent()
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
-    let stem = ".\(folder.lastPathComponent)."
-    for name in names where name.hasPrefix(stem) && (name.contains("incomplete-") || name.contains("old-")) {
-        try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
-    }
-}

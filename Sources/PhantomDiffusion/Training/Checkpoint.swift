@@ -9,8 +9,8 @@ import PhantomTensor
 /// step, so this is the whole state of a run.
 ///
 /// A checkpoint is written into a hidden `.step-N.incomplete-*` folder and renamed
-/// into place when complete, so a `step-N` folder is never half-written; hidden
-/// leftovers of a killed write or prune are removed by the next write.
+/// into place when complete (``StagedDirectory``), so a `step-N` folder is never
+/// half-written; hidden leftovers of a killed write or prune are removed by the next write.
 public enum Checkpoint {
     static let prefix = "step-"
 
@@ -22,7 +22,7 @@ public enum Checkpoint {
     public static func write(_ trainer: Trainer, into folder: URL) throws(TrainingError) -> URL {
         let fileManager = FileManager.default
         let destination = folder.appendingPathComponent(name(step: trainer.step))
-        let staging = folder.appendingPathComponent(".\(name(step: trainer.step)).incomplete-\(UUID().uuidString.prefix(8))")
+        let staging = StagedDirectory.staging(for: destination)
         do {
             try fileManager.createDirectory(at: staging, withIntermediateDirectories: true)
             try save(trainer.unet.namedParameters.map { ($0.name, $0.parameter.value) },
@@ -37,8 +37,7 @@ public enum Checkpoint {
             ]
             try JSONSerialization.data(withJSONObject: state, options: [.prettyPrinted, .sortedKeys])
                 .write(to: staging.appendingPathComponent("state.json"), options: .atomic)
-            if fileManager.fileExists(atPath: destination.path) { try fileManager.removeItem(at: destination) }
-            try fileManager.moveItem(at: staging, to: destination)
+            try StagedDirectory.commit(staging, to: destination)
         } catch let error as TrainingError {
             try? fileManager.removeItem(at: staging)
             throw error
@@ -46,7 +45,7 @@ public enum Checkpoint {
             try? fileManager.removeItem(at: staging)
             throw .io(file: destination.path, reason: "cannot write the checkpoint (\(fileErrorReason(error, path: staging.appendingPathComponent("state.json"))))")
         }
-        removeIncomplete(in: folder)
+        StagedDirectory.removeLeftovers(in: folder, namePrefix: prefix)
         return destination
     }
 
@@ -65,11 +64,7 @@ public enum Checkpoint {
     /// name, so a kill in the middle never leaves a half-deleted `step-N` behind.
     public static func prune(in folder: URL, keep: Int) {
         let checkpoints = all(in: folder)
-        for old in checkpoints.dropLast(max(1, keep)) {
-            let doomed = folder.appendingPathComponent(".\(old.url.lastPathComponent).deleting-\(UUID().uuidString.prefix(8))")
-            guard (try? FileManager.default.moveItem(at: old.url, to: doomed)) != nil else { continue }
-            try? FileManager.default.removeItem(at: doomed)
-        }
+        for old in checkpoints.dropLast(max(1, keep)) { StagedDirectory.discard(old.url) }
     }
 
     /// Restores the trainer's weights, EMA, optimizer and step from `checkpoint`.
@@ -107,13 +102,6 @@ public enum Checkpoint {
             }
         } catch {
             throw .io(file: url.path, reason: error.reason)
-        }
-    }
-
-    private static func removeIncomplete(in folder: URL) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        for name in names where name.hasPrefix(".\(prefix)") && (name.contains(".incomplete-") || name.contains(".deleting-")) {
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
     }
 }
