@@ -184,8 +184,7 @@ struct SampleCommand: ParsableCommand {
         return batch.indices.map { Array(UnsafeBufferPointer(start: images.data + $0 * perImage, count: perImage)) }
     }
 
-    /// Audits the images against the training folder and re-draws flagged ones with
-    /// seeds `seed + 1`, `seed + 2`, … until none is flagged or the re-draws run out.
+    /// Loads the training folder and applies ``MemorizedRedraw`` to the images.
     private func redrawMemorized(_ images: inout [[Float]], seeds: inout [UInt64], items: [SamplePlan.Item],
                                  training folder: String, sampler: Sampler, steps: Int, guidance: Float, side: Int) throws {
         let training: AuditImages
@@ -196,30 +195,25 @@ struct SampleCommand: ParsableCommand {
         } catch {
             throw CommandError("\(error.path): \(error.reason)")
         }
-        var suspects = Array(images.indices)
-        for attempt in 0...maxRedraws {
-            let audit: AuditResult
-            do {
-                audit = try MemorizationAudit.run(samples: AuditImages(side: side, pixels: suspects.flatMap { images[$0] }),
-                                                  training: training)
-            } catch {
-                throw CommandError(error.reason)
-            }
-            suspects = audit.samples.indices.filter { audit.samples[$0].isFlagged }.map { suspects[$0] }
-            if suspects.isEmpty { return }
-            guard attempt < maxRedraws else {
-                Terminal.note("\(suspects.count) images still resemble a training image after \(maxRedraws) re-draws; they are left out")
-                for index in suspects.reversed() { images[index] = [] }
-                return
-            }
-            Terminal.note("re-drawing \(suspects.count) images that resemble a training image (attempt \(attempt + 1))")
-            let redrawSeed = seed &+ UInt64(attempt + 1)
-            let fresh = try draw(suspects.map { items[$0] }, sampler: sampler, seed: redrawSeed, steps: steps, guidance: guidance, side: side)
-            for (position, index) in suspects.enumerated() {
-                images[index] = fresh[position]
-                seeds[index] = redrawSeed
-            }
+        let outcome: MemorizedRedraw.Outcome
+        do {
+            outcome = try MemorizedRedraw.apply(
+                images: images, seed: seed, side: side, training: training, maxRedraws: maxRedraws,
+                onRedraw: { count, round in
+                    Terminal.note("re-drawing \(count) images that resemble a training image (attempt \(round))")
+                },
+                draw: { positions, redrawSeed in
+                    try draw(positions.map { items[$0] }, sampler: sampler, seed: redrawSeed, steps: steps,
+                             guidance: guidance, side: side)
+                })
+        } catch let error as AuditError {
+            throw CommandError(error.reason)
         }
+        if outcome.leftOut > 0 {
+            Terminal.note("\(outcome.leftOut) images still resemble a training image after \(maxRedraws) re-draws; they are left out")
+        }
+        images = outcome.images
+        seeds = outcome.seeds
     }
 
     private func writeGrid(_ tiles: [String: [[Float]]], classes: [String], side: Int, to path: String) throws {
