@@ -54,6 +54,11 @@ let package = Package(
             providers: [.apt(["libnifti2-dev"])]
         ),
 
+        .systemLibrary(
+            name: "COpenSlide",
+            pkgConfig: "openslide",
+            providers: [.apt(["libopenslide-dev"])]
+        ),
         // Open MPI: a module map and static inline shims over its handle macros.
         .systemLibrary(
             name: "CMPI",
@@ -86,7 +91,7 @@ let package = Package(
         .target(name: "PhantomSafetensors"),
 
         // Imaging: PNG codec, preprocessing, ImageFolder dataset.
-        .target(name: "PhantomImaging", dependencies: ["CPNG", "CJPEG", "CTIFF", "CNIfTI", "CDICOM", "PhantomSafetensors"]),
+        .target(name: "PhantomImaging", dependencies: ["CPNG", "CJPEG", "CTIFF", "CNIfTI", "CDICOM", "COpenSlide", "PhantomSafetensors"]),
 
         // Privacy: the memorization audit (nearest training neighbours of samples).
         .target(name: "PhantomPrivacy", dependencies: ["PhantomTensor", "PhantomImaging"], swiftSettings: kernelSettings),

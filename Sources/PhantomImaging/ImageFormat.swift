@@ -10,6 +10,8 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
     case nifti
     /// `.dcm`, `.dicom`, or no extension and the `DICM` preamble: DICOM, through DCMTK (``DICOMDecoder``).
     case dicom
+    /// `.svs`, `.ndpi`, `.mrxs`, …, or a pyramidal TIFF: whole-slide pathology, through OpenSlide (``WholeSlideReader``).
+    case wholeSlide
 
     /// The file name suffixes (lower case, without the dot) that mark this format.
     public var fileExtensions: [String] {
@@ -19,6 +21,7 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
         case .tiff: ["tif", "tiff"]
         case .nifti: ["nii", "nii.gz"]
         case .dicom: ["dcm", "dicom"]
+        case .wholeSlide: WholeSlideReader.fileExtensions
         }
     }
 
@@ -58,6 +61,12 @@ public enum ImageFormat: String, Sendable, Hashable, Comparable, CaseIterable, C
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
 
-    /// `"PNG"`, `"JPEG"`, `"TIFF"`, `"NIfTI"` or `"DICOM"`.
-    public var description: String { self == .nifti ? "NIfTI" : rawValue.uppercased() }
+    /// `"PNG"`, `"JPEG"`, `"TIFF"`, `"NIfTI"`, `"DICOM"` or `"whole-slide"`.
+    public var description: String {
+        switch self {
+        case .nifti: "NIfTI"
+        case .wholeSlide: "whole-slide"
+        default: rawValue.uppercased()
+        }
+    }
 }

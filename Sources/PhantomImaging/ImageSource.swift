@@ -7,7 +7,9 @@ import Foundation
 ///   ``TIFFDecoder``), in file order; a NIfTI volume (`.nii`, `.nii.gz`) gives its kept
 ///   slices (``ImageReadOptions/nifti``; by default axial, 10 % foreground), each named
 ///   like `"axial-042"` (see ``NIfTIDecoder``); a DICOM file gives its frames, windowed by
-///   ``ImageReadOptions/dicomWindow`` (see ``DICOMDecoder``).
+///   ``ImageReadOptions/dicomWindow`` (see ``DICOMDecoder``); a whole-slide image (`.svs`,
+///   `.ndpi`, `.mrxs`, …, or a pyramidal TIFF) its tissue tiles (``WholeSlideReader``),
+///   named like `"tile-0-1024-2048"`.
 /// - The decoder is chosen by the file's signature (its first bytes), so a PNG saved as
 ///   `scan.jpg` is still read; when the signature is unknown, the extension's decoder
 ///   reports what is wrong ("not a JPEG file (no JPEG signature)"), and a file with
@@ -44,7 +46,11 @@ public enum ImageSource {
     /// - Throws: ``ImagingError`` naming `path`.
     public static func read(path: String, maxPixels: Int = defaultMaxPixels,
                             reading: ImageReadOptions = ImageReadOptions()) throws(ImagingError) -> [GrayImage] {
-        try decode(FileBytes.readAll(path: path), path: path, maxPixels: maxPixels, reading: reading)
+        var images: [GrayImage] = []
+        try forEachNamedImage(path: path, maxPixels: maxPixels, reading: reading) { (_, image) throws(ImagingError) in
+            images.append(image)
+        }
+        return images
     }
 
     /// Every image of a file held in memory, in order; see ``read(path:maxPixels:)``.
@@ -61,6 +67,8 @@ public enum ImageSource {
         case .tiff: try TIFFDecoder.decode(bytes, path: path, maxPixels: maxPixels)
         case .nifti: try NIfTIDecoder.decode(bytes, path: path, options: reading.nifti, maxPixels: maxPixels).map(\.image)
         case .dicom: try DICOMDecoder.decode(bytes, path: path, window: reading.dicomWindow, maxPixels: maxPixels)
+        case .wholeSlide:
+            throw ImagingError(.corrupt, path: path, reason: "whole-slide images are read from their file (ImageSource.read(path:)), not from memory")
         }
     }
 
@@ -86,6 +94,11 @@ public enum ImageSource {
         path: String, maxPixels: Int = defaultMaxPixels, reading: ImageReadOptions = ImageReadOptions(),
         _ body: (String?, GrayImage) throws(ImagingError) -> Void
     ) throws(ImagingError) -> ImageFormat {
+        // Whole-slide images are read region by region from their file, never whole.
+        if WholeSlideReader.isWholeSlide(path: path) {
+            try WholeSlideReader.forEachTile(path: path, options: reading.wholeSlide, maxPixels: maxPixels, body)
+            return .wholeSlide
+        }
         let bytes = try FileBytes.readAll(path: path)
         let format = try format(of: bytes, path: path)
         switch format {
@@ -103,6 +116,8 @@ public enum ImageSource {
             try DICOMDecoder.forEachFrame(bytes, path: path, window: reading.dicomWindow, maxPixels: maxPixels) { (frame) throws(ImagingError) in
                 try body(nil, frame)
             }
+        case .wholeSlide:
+            throw ImagingError(.corrupt, path: path, reason: "not a whole-slide image OpenSlide can read")
         }
         return format
     }

@@ -26,7 +26,7 @@ struct DatasetCommand: ParsableCommand {
     @Flag(help: "Leave out unreadable image files instead of failing.")
     var skipBad = false
 
-    @OptionGroup(title: "DICOM and NIfTI") var reading: ReadingOptions
+    @OptionGroup(title: "DICOM, NIfTI and whole-slide images") var reading: ReadingOptions
 
     func validate() throws {
         guard resolution > 0 else { throw ValidationError("--resolution must be positive, got \(resolution)") }

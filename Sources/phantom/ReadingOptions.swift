@@ -1,8 +1,8 @@
 import ArgumentParser
 import PhantomImaging
 
-/// How DICOM and NIfTI files become images, shared by the commands that read image folders
-/// (as an `@OptionGroup`): `--window`, and the NIfTI slicing options.
+/// How DICOM, NIfTI and whole-slide files become images, shared by the commands that read
+/// image folders (as an `@OptionGroup`): `--window`, the NIfTI slicing and the slide tiling.
 struct ReadingOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "DICOM display window: file (the file's own Window Center/Width, else auto; default), auto (each frame's 1st to 99th percentile), or C,W in modality units, e.g. 40,80 for brain CT or 40,400 for soft tissue.",
@@ -20,7 +20,23 @@ struct ReadingOptions: ParsableArguments {
                                valueName: "fraction"))
     var minForeground: Double?
 
+    @Option(help: ArgumentHelp("Whole-slide images: tile side in pixels (default 256).", valueName: "pixels"))
+    var tileSize: Int?
+
+    @Option(help: ArgumentHelp("Whole-slide images: the pyramid level to cut (default 0, full resolution).", valueName: "level"))
+    var wsiLevel: Int?
+
+    @Option(help: ArgumentHelp("Whole-slide images: the smallest share of tissue a kept tile has (default 0.5).", valueName: "fraction"))
+    var minTissue: Double?
+
+    @Option(help: ArgumentHelp("Whole-slide images: the most tiles kept per slide, a seeded choice (default 500; 0: all).", valueName: "n"))
+    var maxTilesPerSlide: Int?
+
     func validate() throws {
+        if let tileSize, !(8...4096).contains(tileSize) { throw ValidationError("--tile-size must be in 8...4096, got \(tileSize)") }
+        if let wsiLevel, wsiLevel < 0 { throw ValidationError("--wsi-level must not be negative") }
+        if let minTissue, !(0...1).contains(minTissue) { throw ValidationError("--min-tissue must be in [0, 1], got \(minTissue)") }
+        if let maxTilesPerSlide, maxTilesPerSlide < 0 { throw ValidationError("--max-tiles-per-slide must not be negative") }
         if let minForeground, !(0...1).contains(minForeground) {
             throw ValidationError("--min-foreground must be in [0, 1], got \(minForeground)")
         }
@@ -32,13 +48,19 @@ struct ReadingOptions: ParsableArguments {
         if let planes { nifti.planes = planes.planes }
         if let sliceRange { nifti.sliceRange = sliceRange.range }
         if let minForeground { nifti.minForegroundFraction = minForeground }
-        return ImageReadOptions(dicomWindow: window, nifti: nifti)
+        var slide = WholeSlideOptions()
+        if let tileSize { slide.tileSize = tileSize }
+        if let wsiLevel { slide.level = wsiLevel }
+        if let minTissue { slide.minTissueFraction = minTissue }
+        if let maxTilesPerSlide { slide.maxTilesPerSlide = maxTilesPerSlide == 0 ? nil : maxTilesPerSlide }
+        return ImageReadOptions(dicomWindow: window, nifti: nifti, wholeSlide: slide)
     }
 
     /// The options given, as spelt on the command line (for notes on resume).
     var given: [String] {
         [(window != .file, "--window"), (planes != nil, "--planes"), (sliceRange != nil, "--slice-range"),
-         (minForeground != nil, "--min-foreground")].filter(\.0).map(\.1)
+         (minForeground != nil, "--min-foreground"), (tileSize != nil, "--tile-size"), (wsiLevel != nil, "--wsi-level"),
+         (minTissue != nil, "--min-tissue"), (maxTilesPerSlide != nil, "--max-tiles-per-slide")].filter(\.0).map(\.1)
     }
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs one libFuzzer harness (or all of them) over Phantom's input parsers.
 #
-#   Tests/Fuzz/run.sh HARNESS [RUNS]     HARNESS: png | jpeg | tiff | nifti | dicom | safetensors | unet_config | scheduler_config | all
+#   Tests/Fuzz/run.sh HARNESS [RUNS]     HARNESS: png | jpeg | tiff | nifti | dicom | slide | safetensors | unet_config | scheduler_config | all
 #
 # RUNS is the number of fuzzer executions (default 20000; 0 runs just the seed corpus
 # and the regression inputs). Each harness compiles the library sources it needs into
@@ -20,9 +20,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FUZZ_DIR="$ROOT/Tests/Fuzz"
 BUILD="$ROOT/.build-fuzz"
-HARNESSES=(png jpeg tiff nifti dicom safetensors unet_config scheduler_config)
+HARNESSES=(png jpeg tiff nifti dicom slide safetensors unet_config scheduler_config)
 
-usage() { echo "usage: $0 {png|jpeg|tiff|nifti|dicom|safetensors|unet_config|scheduler_config|all} [RUNS]" >&2; exit 2; }
+usage() { echo "usage: $0 {png|jpeg|tiff|nifti|dicom|slide|safetensors|unet_config|scheduler_config|all} [RUNS]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 WHICH=$1
 RUNS=${2:-20000}
@@ -35,11 +35,11 @@ export SWIFT_BACKTRACE=enable=no
 COMMON=(-sanitize=fuzzer,address -Onone -g -swift-version 6 -parse-as-library
         -I "$BUILD/modules" -I "$ROOT/Sources/CBLAS" -I "$ROOT/Sources/CPNG"
         -I "$ROOT/Sources/CJPEG" -I "$ROOT/Sources/CTIFF" -I "$ROOT/Sources/CNIfTI" -I "$ROOT/Sources/CDICOM/include"
-        $(pkg-config --cflags openblas libpng libturbojpeg libtiff-4 | sed 's/-I/-Xcc -I/g'))
+        -I "$ROOT/Sources/COpenSlide" $(pkg-config --cflags openblas libpng libturbojpeg libtiff-4 openslide | sed 's/-I/-Xcc -I/g'))
 # niftilib has no pkg-config file; DCMTK's wants libsndfile, so its libraries are named. The
 # DICOM shim (C++) is compiled with ASan into an object of its own (build_dicom_shim).
 DICOM_SHIM="$BUILD/dicom_shim.o"
-LINK=(-use-ld=lld $(pkg-config --libs openblas libpng libturbojpeg libtiff-4) -lnifti2 -lznz -lz
+LINK=(-use-ld=lld $(pkg-config --libs openblas libpng libturbojpeg libtiff-4 openslide) -lnifti2 -lznz -lz
       "$DICOM_SHIM" -ldcmimage -ldcmimgle -ldcmjpeg -ldcmjpls -ldcmdata -lijg8 -lijg12 -lijg16 -ldcmtkcharls
       -loflog -lofstd -lstdc++)
 
@@ -57,6 +57,7 @@ declare -A HARNESS_MODULES=(
     [tiff]="PhantomSafetensors PhantomImaging"
     [nifti]="PhantomSafetensors PhantomImaging"
     [dicom]="PhantomSafetensors PhantomImaging"
+    [slide]="PhantomSafetensors PhantomImaging"
     [safetensors]="PhantomSafetensors"
     [unet_config]="PhantomTensor PhantomSafetensors PhantomLayers PhantomDiffusion"
     [scheduler_config]="PhantomTensor PhantomSafetensors PhantomLayers PhantomDiffusion"
@@ -146,7 +147,7 @@ run_harness() {
 
 case "$WHICH" in
     all) selected=("${HARNESSES[@]}") ;;
-    png|jpeg|tiff|nifti|dicom|safetensors|unet_config|scheduler_config) selected=("$WHICH") ;;
+    png|jpeg|tiff|nifti|dicom|slide|safetensors|unet_config|scheduler_config) selected=("$WHICH") ;;
     *) usage ;;
 esac
 
