@@ -15,7 +15,9 @@
 # Environment: RANKS ("2 3 4"), LINKS ("1gbit 10gbit": tbf rates), CONFIGS ("tiny Weights/medimg-64/unet_config.json"), STEPS (10),
 # OUT (Benchmarks/results/distributed/netns_allreduce.jsonl). Needs root, iproute2 and
 # a release build (swift build -c release --product phantom-benchmark). Cleans up after
-# itself, also when interrupted. On a 2-core machine the ranks share the cores; the
+# itself, also when interrupted. `--mca rtc ^hwloc`: the daemons started in namespaces
+# crashed at random in hwloc_shmem_topology_write (Open MPI 4.1.4, hwloc 2.9) without it.
+# On a 2-core machine the ranks share the cores; the
 # all-reduce is bound by the shaped links, not by the CPU.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -81,6 +83,7 @@ for rate in $LINKS; do
         for config in $CONFIGS; do
             line=$(mpirun -np "$n" --hostfile "$WORK/hosts" --mca plm_rsh_agent "$WORK/agent" \
                 --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
+                --mca rtc ^hwloc \
                 -x OMPI_ALLOW_RUN_AS_ROOT -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM \
                 "$BENCH" --config "$config" --mode allreduce --threads 1 --steps "$STEPS" --warmup 2)
             name=$(basename "$config" .json)
