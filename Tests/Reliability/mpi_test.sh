@@ -10,7 +10,7 @@
 #    biases, whose exact gradient is 0, only together); the logged losses agree to 1e-5.
 # 2. A second `-np 2` run gives bit-identical weights.
 # 3. An `-np 2` run stopped after 25 steps and resumed by one process to step 50 agrees
-#    with the uninterrupted `-np 2` run to 1e-5.
+#    with the uninterrupted `-np 2` run to 1e-5, weights and loss curve.
 # 4. A rank SIGKILLed mid-run ends the job with a non-zero status and a message;
 #    `--resume` (2 ranks) then completes it with weights equal to the uninterrupted run's.
 # 5. `mpirun -np 2 phantom sample` writes the same folder, byte for byte, as one process.
@@ -57,6 +57,15 @@ final() { echo "$1/checkpoints/step-$(printf %08d $STEPS)/unet.safetensors"; }
 # are left out of the per-tensor check and still count in the overall one.
 compare() { python3 "$ROOT/Tests/Reliability/compare_weights.py" "$@" --exempt to_k.bias; }
 mpi2() { mpirun -np 2 "$BIN" "$@"; }
+# The newest process whose command line contains $1 (from /proc: procps may be absent).
+newest_process_with() {
+    local found=""
+    for dir in /proc/[0-9]*; do
+        [ -r "$dir/cmdline" ] || continue
+        if tr '\0' ' ' < "$dir/cmdline" 2>/dev/null | grep -qF -- "$1"; then found=${dir#/proc/}; fi
+    done
+    echo "$found"
+}
 
 # ------------------------------------------------------------------ 1, 2: ranks vs one process
 "$BIN" $(train_args "$WORK/one") --threads 2 >"$WORK/one.log" 2>&1 || { cat "$WORK/one.log"; fail "single-process run failed"; }
@@ -64,7 +73,9 @@ mpi2 $(train_args "$WORK/two") --threads 1 >"$WORK/two.log" 2>&1 || { cat "$WORK
 grep -q "in each of 2 processes (MPI)" "$WORK/two.log" || { cat "$WORK/two.log"; fail "the 2-rank run did not report 2 processes"; }
 [ "$(grep -c '^training' "$WORK/two.log")" = 1 ] || fail "more than one rank printed the report"
 compare "$(final "$WORK/one")" "$(final "$WORK/two")" || fail "2 ranks and 1 process disagree beyond 1e-5"
-python3 - "$WORK/one/metrics.jsonl" "$WORK/two/metrics.jsonl" <<'PY' || fail "the loss curves of 2 ranks and 1 process differ"
+# same_losses A B: the two runs logged the same steps with losses equal to 1e-5 relative.
+same_losses() {
+    python3 - "$1/metrics.jsonl" "$2/metrics.jsonl" <<'PY'
 import json, sys
 a, b = ([json.loads(line) for line in open(path)] for path in sys.argv[1:])
 assert [x["step"] for x in a] == [x["step"] for x in b], "different logged steps"
@@ -72,6 +83,8 @@ worst = max(abs(x["loss"] - y["loss"]) / abs(x["loss"]) for x, y in zip(a, b))
 print(f"mpi_test: loss curves agree to {worst:.2g} relative over {len(a)} lines")
 assert worst < 1e-5
 PY
+}
+same_losses "$WORK/one" "$WORK/two" || fail "the loss curves of 2 ranks and 1 process differ"
 mpi2 $(train_args "$WORK/two-again") --threads 1 >"$WORK/two-again.log" 2>&1 || fail "second 2-rank run failed"
 cmp -s "$(final "$WORK/two")" "$(final "$WORK/two-again")" || fail "two 2-rank runs are not bit-identical"
 note "2 ranks = 1 process to 1e-5; two 2-rank runs bit-identical"
@@ -81,6 +94,7 @@ mpi2 $(train_args "$WORK/switch") --threads 1 --stop-after-steps 25 >"$WORK/swit
 "$BIN" $(train_args "$WORK/switch") --threads 2 --resume >"$WORK/switch-2.log" 2>&1 || { cat "$WORK/switch-2.log"; fail "1-process resume failed"; }
 grep -q "resuming .* at step 25" "$WORK/switch-2.log" || fail "the resume did not start at step 25"
 compare "$(final "$WORK/two")" "$(final "$WORK/switch")" || fail "2 ranks then 1 process disagree with 2 ranks throughout"
+same_losses "$WORK/two" "$WORK/switch" || fail "the loss curve after resuming with 1 process differs from 2 ranks'"
 note "-np 2 to step 25, then 1 process to step $STEPS: agrees with -np 2 throughout"
 
 # ------------------------------------------------------------------ 4: a rank killed
@@ -89,7 +103,7 @@ JOB=$!
 victim=""
 for _ in $(seq 1 200); do
     if ls "$WORK/killed/checkpoints" 2>/dev/null | grep -q "step-0000000[3-9]"; then
-        victim=$(pgrep -f -n -- "--out $WORK/killed" | head -1 || true)
+        victim=$(newest_process_with "$BIN train $WORK/data --out $WORK/killed")
         [ -n "$victim" ] && break
     fi
     sleep 0.1
