@@ -1,3 +1,4 @@
+import PhantomImaging
 import Foundation
 
 /// Scores samples drawn during training (`phantom train --eval-every N`), so a run's
@@ -18,19 +19,21 @@ public final class TrainingEvaluator {
     ///
     /// - Parameters:
     ///   - classNames: the run's classes; the folders must hold exactly these.
+    ///   - reading: how DICOM, NIfTI and whole-slide files of both folders are read (the run's).
     ///   - progress: `(step, steps)` while the feature network trains.
     public init(train trainFolder: String, real realFolder: String, side: Int, classNames: [String],
+                reading: ImageReadOptions = ImageReadOptions(),
                 cacheDirectory: String?, seed: UInt64 = 0, neighbours: Int = 3,
                 progress: (Int, Int) -> Void = { _, _ in }) throws(EvaluationError) {
         guard side % 8 == 0 else {
             throw EvaluationError(path: trainFolder, reason: "evaluation during training needs a resolution that is a multiple of 8, not \(side)")
         }
-        let trainDataset = try EvaluationInputs.load(trainFolder, side: side, role: "training")
+        let trainDataset = try EvaluationInputs.load(trainFolder, side: side, role: "training", reading: reading)
         guard trainDataset.classNames == classNames else {
             throw EvaluationError(path: trainFolder, reason: "classes \(trainDataset.classNames) differ from the run's \(classNames)")
         }
         let train = try EvaluationInputs.labeled(trainDataset, classNames: classNames, role: "training")
-        let real = try EvaluationInputs.labeled(try EvaluationInputs.load(realFolder, side: side, role: "real"),
+        let real = try EvaluationInputs.labeled(try EvaluationInputs.load(realFolder, side: side, role: "real", reading: reading),
                                                 classNames: classNames, role: "real")
         var warnings: [String] = []
         network = try FeatureNetworkCache.obtain(train: train, classNames: classNames, recipe: ClassifierRecipe(),

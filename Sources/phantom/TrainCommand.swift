@@ -349,6 +349,7 @@ struct TrainCommand: ParsableCommand {
         do {
             let evaluator = try TrainingEvaluator(
                 train: settings.data, real: evalReal, side: settings.resolution, classNames: settings.classNames,
+                reading: settings.reading ?? ImageReadOptions(),
                 cacheDirectory: FeatureNetworkCache.defaultDirectory) { step, total in
                 Terminal.progress("training the evaluation's feature network: \(Terminal.bar(Double(step) / Double(total))) \(step)/\(total)")
             }
