@@ -101,5 +101,10 @@ enum SampleFormat: String, DescribedArgument {
     static var allValueDescriptions: [String: String] { describedValues }
 
     /// The file name extension.
-    var fileExtension: String { rawValue == "dicom" ? "dcm" : "png" }
+    var fileExtension: String {
+        switch self {
+        case .png: return "png"
+        case .dicom: return "dcm"
+        }
+    }
 }

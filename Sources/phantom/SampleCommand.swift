@@ -129,6 +129,7 @@ struct SampleCommand: ParsableCommand {
         }
         var tiles: [String: [[Float]]] = [:]
         var written: [[String: Any]] = []
+        var writtenIndices: [Int] = []   // each written entry's index in this process's plan
         // What fixes this run's images: the DICOM study UID is derived from it.
         let runKey = "\(weightsHash ?? model)|seed \(seed)|\(samplerConfig.kind.rawValue) \(stepCount) steps eta \(eta)|guidance \(guidance)"
         for (index, item) in plan.items.enumerated() where !images[index].isEmpty {
@@ -157,9 +158,10 @@ struct SampleCommand: ParsableCommand {
             if grid != nil { tiles[item.className, default: []].append(images[index]) }
             written.append(["file": fileName, "class": item.className, "noise_index": item.noiseIndex,
                             "seed": String(seeds[index])])
+            writtenIndices.append(index)
         }
         if group.size > 1 {
-            written = try gatherManifestEntries(written, items: plan.items, group: group)
+            written = try gatherManifestEntries(written, planIndices: writtenIndices, group: group)
             guard group.isLead else { return }
         }
         if let grid { try writeGrid(tiles, classes: wanted, side: side, to: grid) }
@@ -239,10 +241,9 @@ struct SampleCommand: ParsableCommand {
     /// On the lead process, every process's manifest entries in the whole run's order;
     /// elsewhere `[]`. Process r's plan holds the items at positions r, r + size, … (see
     /// ``SamplePlan/shard(_:of:)``), so its k-th item sits at k·size + r.
-    private func gatherManifestEntries(_ entries: [[String: Any]], items: [SamplePlan.Item],
+    private func gatherManifestEntries(_ entries: [[String: Any]], planIndices: [Int],
                                        group: ProcessGroup) throws -> [[String: Any]] {
-        let positions = Dictionary(uniqueKeysWithValues: items.enumerated().map { ($1.fileName(extension: format.fileExtension), $0 * group.size + group.rank) })
-        let keyed = entries.map { entry in entry.merging(["position": positions[entry["file"] as? String ?? ""] ?? 0]) { $1 } }
+        let keyed = zip(entries, planIndices).map { entry, k in entry.merging(["position": k * group.size + group.rank]) { $1 } }
         let bytes: [UInt8]
         do { bytes = Array(try JSONSerialization.data(withJSONObject: keyed)) } catch {
             throw CommandError("cannot encode the manifest entries (\(error))")
