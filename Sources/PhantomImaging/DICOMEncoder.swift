@@ -30,6 +30,23 @@ public struct SyntheticImageIdentity: Sendable, Hashable {
                   derivation: derivation)
     }
 
+    /// The identity of one image of a sampling run, as `phantom sample --format dicom` writes it:
+    /// the run key is the model (its SHA-256, else `modelName`), the seed and the sampler; the
+    /// derivation names the model hash, the image's own seed (a re-drawn image has another),
+    /// its noise index, the sampler and the guidance.
+    ///
+    /// - Parameters:
+    ///   - label: the class-embedding index (the series is label + 1), nil for an unconditional model.
+    ///   - number: the image's number within its class.
+    public init(sampledFrom modelName: String, modelSHA256: String?, seed: UInt64, imageSeed: UInt64, sampler: String,
+                steps: Int, eta: Float, guidance: Float, className: String, label: Int?, number: Int, noiseIndex: Int) {
+        let runKey = "\(modelSHA256 ?? modelName)|seed \(seed)|\(sampler) \(steps) steps eta \(eta)|guidance \(guidance)"
+        let derivation = "Synthetic image sampled by Phantom from model sha256 \(modelSHA256 ?? "unknown"), "
+            + "seed \(imageSeed), noise index \(noiseIndex), \(sampler) \(steps) steps, "
+            + "guidance \(guidance); not an image of a patient"
+        self.init(runKey: runKey, className: className, seriesNumber: (label ?? 0) + 1, number: number, derivation: derivation)
+    }
+
     /// A UID under the `2.25` root (ISO/IEC 9834-8: a UUID written as one decimal number), the
     /// UUID being a version-8 (name-based, RFC 9562) one made of the first 128 bits of SHA-256(`key`).
     public static func uid(_ key: String) -> String {

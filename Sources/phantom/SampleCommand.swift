@@ -130,8 +130,6 @@ struct SampleCommand: ParsableCommand {
         var tiles: [String: [[Float]]] = [:]
         var written: [[String: Any]] = []
         var writtenIndices: [Int] = []   // each written entry's index in this process's plan
-        // What fixes this run's images: the DICOM study UID is derived from it.
-        let runKey = "\(weightsHash ?? model)|seed \(seed)|\(samplerConfig.kind.rawValue) \(stepCount) steps eta \(eta)|guidance \(guidance)"
         for (index, item) in plan.items.enumerated() where !images[index].isEmpty {
             let fileName = item.fileName(extension: format.fileExtension)
             let url = outFolder.appendingPathComponent(fileName)
@@ -142,12 +140,10 @@ struct SampleCommand: ParsableCommand {
                 case .png:
                     try PNGEncoder.write(image, to: url.path)
                 case .dicom:
-                    let derivation = "Synthetic image sampled by Phantom from model sha256 \(weightsHash ?? "unknown"), "
-                        + "seed \(seeds[index]), noise index \(item.noiseIndex), \(samplerConfig.kind.rawValue) \(stepCount) steps, "
-                        + "guidance \(guidance); not an image of a patient"
-                    let identity = SyntheticImageIdentity(runKey: runKey, className: item.className,
-                                                          seriesNumber: (item.label ?? 0) + 1, number: item.number,
-                                                          derivation: derivation)
+                    let identity = SyntheticImageIdentity(
+                        sampledFrom: model, modelSHA256: weightsHash, seed: seed, imageSeed: seeds[index],
+                        sampler: samplerConfig.kind.rawValue, steps: stepCount, eta: eta, guidance: guidance,
+                        className: item.className, label: item.label, number: item.number, noiseIndex: item.noiseIndex)
                     try DICOMEncoder.write(image, identity: identity, softwareVersion: "Phantom", to: url.path)
                 }
             } catch let error as ImagingError {

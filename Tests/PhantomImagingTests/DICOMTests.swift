@@ -154,4 +154,18 @@ import Testing
             #expect(uid.hasPrefix("2.25.") && uid.count <= 64 && uid.allSatisfy { $0.isNumber || $0 == "." })
         }
     }
+
+    /// A sampled image's identity: the same settings give the same UIDs; a re-drawn image
+    /// (another image seed) keeps its series but gets its own instance UID.
+    @Test func sampledImageIdentity() {
+        func identity(imageSeed: UInt64) -> SyntheticImageIdentity {
+            SyntheticImageIdentity(sampledFrom: "model", modelSHA256: "ab", seed: 1, imageSeed: imageSeed, sampler: "dpmpp",
+                                   steps: 25, eta: 0, guidance: 2, className: "ct_axial", label: 0, number: 3, noiseIndex: 3)
+        }
+        #expect(identity(imageSeed: 1) == identity(imageSeed: 1))
+        #expect(identity(imageSeed: 2).seriesUID == identity(imageSeed: 1).seriesUID)
+        #expect(identity(imageSeed: 2).instanceUID != identity(imageSeed: 1).instanceUID)
+        #expect(identity(imageSeed: 1).seriesNumber == 1 && identity(imageSeed: 1).instanceNumber == 4)
+        #expect(identity(imageSeed: 1).derivation.contains("sha256 ab") && identity(imageSeed: 1).derivation.contains("not an image of a patient"))
+    }
 }
