@@ -83,10 +83,11 @@ public enum DICOMDecoder {
     }
 
     /// Calls `body` with each frame in order, holding one rendered frame at a time (the
-    /// decoded pixel data of all frames is held by DCMTK meanwhile).
+    /// decoded pixel data of all frames is held by DCMTK meanwhile); returns the window applied.
+    @discardableResult
     public static func forEachFrame(_ bytes: [UInt8], path: String, window: DICOMWindow = .file,
                                     maxPixels: Int = PNGDecoder.defaultMaxPixels,
-                                    _ body: (GrayImage) throws(ImagingError) -> Void) throws(ImagingError) {
+                                    _ body: (GrayImage) throws(ImagingError) -> Void) throws(ImagingError) -> DICOMAppliedWindow {
         guard !bytes.isEmpty else { throw ImagingError(.corrupt, path: path, reason: "empty file (0 bytes)") }
         var message = [CChar](repeating: 0, count: 256)
         var info = phantom_dicom_info()
@@ -116,6 +117,11 @@ public enum DICOMDecoder {
                 image = GrayImage(width: width, height: height, samples: .uint8(samples))
             }
             try body(image)
+        }
+        return switch info.window_used {
+        case 0: .file
+        case 1: .fixed
+        default: .percentiles
         }
     }
 }

@@ -41,9 +41,12 @@ public struct DatasetReport: Sendable {
     /// Source bit depths of the loaded images (files below 8 bits count as 8; float TIFF
     /// pages and NIfTI slices, mapped to 16 bits, count as 16).
     public var bitDepthHistogram: [BitDepth: Int]
-    /// Loaded images per file format (each page of a multi-page TIFF and each kept slice of
-    /// a NIfTI volume counts).
-    public var formatHistogram: [ImageFormat: Int]
+    /// What was read per file format: files, images, and what DICOM, NIfTI and whole-slide
+    /// reading chose (windows applied, slices kept, tiles skipped).
+    public var formats: [ImageFormat: FormatSummary]
+    /// Loaded images per file format (each page of a multi-page TIFF, each frame of a DICOM
+    /// file, each kept slice of a NIfTI volume and each tile of a slide counts).
+    public var formatHistogram: [ImageFormat: Int] { formats.mapValues(\.images) }
     /// Files skipped because they are not images of a readable format (no `.png`,
     /// `.jpg`, `.jpeg`, `.tif`, `.tiff`, `.nii` or `.nii.gz` extension); hidden files are
     /// not counted.
@@ -53,6 +56,39 @@ public struct DatasetReport: Sendable {
     /// Files deliberately left out, with the reason (image files directly in a root that
     /// has class subfolders).
     public var ignored: [FileIssue]
+
+    /// What was read from the files of one format.
+    public struct FormatSummary: Sendable, Hashable {
+        /// Files read (a NIfTI volume, a slide, a multi-page TIFF each count once).
+        public var files = 0
+        /// Images they gave.
+        public var images = 0
+        /// DICOM: files per window applied.
+        public var windows: [DICOMAppliedWindow: Int] = [:]
+        /// NIfTI: slices considered and kept, over all volumes.
+        public var slices = SliceTally()
+        /// Whole-slide: tiles on the grid, with tissue and kept, over all slides.
+        public var tiles = TileTally()
+
+        public init() {}
+
+        /// Adds one file's reading and image count.
+        mutating func add(_ reading: FileReading, images: Int) {
+            files += 1
+            self.images += images
+            switch reading.detail {
+            case .none: break
+            case .dicom(let window): windows[window, default: 0] += 1
+            case .nifti(let tally):
+                slices.considered += tally.considered
+                slices.kept += tally.kept
+            case .wholeSlide(let tally):
+                tiles.onGrid += tally.onGrid
+                tiles.tissue += tally.tissue
+                tiles.kept += tally.kept
+            }
+        }
+    }
 
     /// True when labels come from class subfolders.
     public var isLabeled: Bool { !classes.isEmpty }
@@ -70,7 +106,7 @@ public struct DatasetReport: Sendable {
 
     init(
         root: String, resolution: Int, imageCount: Int, classes: [ClassSummary], storedBitDepth: BitDepth?,
-        sizeHistogram: [ImageSize: Int], bitDepthHistogram: [BitDepth: Int], formatHistogram: [ImageFormat: Int],
+        sizeHistogram: [ImageSize: Int], bitDepthHistogram: [BitDepth: Int], formats: [ImageFormat: FormatSummary],
         skippedNonPNGCount: Int, problems: [FileIssue], ignored: [FileIssue]
     ) {
         self.root = root
@@ -80,7 +116,7 @@ public struct DatasetReport: Sendable {
         self.storedBitDepth = storedBitDepth
         self.sizeHistogram = sizeHistogram
         self.bitDepthHistogram = bitDepthHistogram
-        self.formatHistogram = formatHistogram
+        self.formats = formats
         self.skippedNonPNGCount = skippedNonPNGCount
         self.problems = problems
         self.ignored = ignored

@@ -156,9 +156,9 @@ extension ImageFolderDataset {
         var name: String?
     }
 
-    /// The images of one file, in order, and its format.
+    /// The images of one file, in order, and how it was read.
     private struct DecodedFile: Sendable {
-        var format: ImageFormat
+        var reading: FileReading
         var pages: [Decoded]
     }
 
@@ -176,7 +176,7 @@ extension ImageFolderDataset {
         var classCounts = [Int](repeating: 0, count: layout.classNames.count)
         var sizes: [ImageSize: Int] = [:]
         var depths: [BitDepth: Int] = [:]
-        var formats: [ImageFormat: Int] = [:]
+        var formats: [ImageFormat: DatasetReport.FormatSummary] = [:]
         var problems: [FileIssue] = []
 
         for chunkStart in stride(from: 0, to: layout.entries.count, by: chunkSize) {
@@ -196,8 +196,8 @@ extension ImageFolderDataset {
                         }
                         sizes[decoded.originalSize, default: 0] += 1
                         depths[decoded.sourceBitDepth, default: 0] += 1
-                        formats[file.format, default: 0] += 1
                     }
+                    formats[file.reading.format, default: DatasetReport.FormatSummary()].add(file.reading, images: file.pages.count)
                 case .failure(let error):
                     problems.append(FileIssue(path: error.path, reason: error.reason))
                 }
@@ -209,7 +209,7 @@ extension ImageFolderDataset {
             root: root, resolution: resolution, imageCount: relativePaths.count,
             classes: zip(layout.classNames, classCounts).map { DatasetReport.ClassSummary(name: $0, imageCount: $1) },
             storedBitDepth: relativePaths.isEmpty ? nil : samples.bitDepth,
-            sizeHistogram: sizes, bitDepthHistogram: depths, formatHistogram: formats,
+            sizeHistogram: sizes, bitDepthHistogram: depths, formats: formats,
             skippedNonPNGCount: layout.skippedNonPNGCount, problems: problems,
             ignored: layout.ignoredRootPNGs.map {
                 FileIssue(path: ImageFolderLayout.join(root, $0), reason: "ignored: image outside the class subfolders")
@@ -230,13 +230,13 @@ extension ImageFolderDataset {
             DispatchQueue.concurrentPerform(iterations: paths.count) { index in
                 let outcome = Result { () throws(ImagingError) -> DecodedFile in
                     var pages: [Decoded] = []
-                    let format = try ImageSource.forEachNamedImage(path: paths[index], maxPixels: maxPixels, reading: reading) { name, source in
+                    let fileReading = try ImageSource.forEachNamedImage(path: paths[index], maxPixels: maxPixels, reading: reading) { name, source in
                         pages.append(Decoded(
                             image: source.centerSquare(resizedTo: resolution),
                             originalSize: ImageSize(width: source.width, height: source.height),
                             sourceBitDepth: source.bitDepth, name: name))
                     }
-                    return DecodedFile(format: format, pages: pages)
+                    return DecodedFile(reading: fileReading, pages: pages)
                 }
                 slots.write(outcome, at: index)
             }

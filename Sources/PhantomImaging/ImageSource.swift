@@ -83,21 +83,23 @@ public enum ImageSource {
         path: String, maxPixels: Int = defaultMaxPixels, reading: ImageReadOptions = ImageReadOptions(),
         _ body: (GrayImage) throws(ImagingError) -> Void
     ) throws(ImagingError) -> ImageFormat {
-        try forEachNamedImage(path: path, maxPixels: maxPixels, reading: reading) { (_, image) throws(ImagingError) in try body(image) }
+        try forEachNamedImage(path: path, maxPixels: maxPixels, reading: reading) { (_, image) throws(ImagingError) in try body(image) }.format
     }
 
     /// ``forEachImage(path:maxPixels:_:)`` with each image's name inside its file: a NIfTI
-    /// slice's ``NIfTISlice/name`` (`"axial-042"`), nil for PNG, JPEG and TIFF images
-    /// (pages are numbered by ``imagePath(_:page:of:)`` once their count is known).
+    /// slice's ``NIfTISlice/name`` (`"axial-042"`), a whole-slide tile's (`"tile-0-1024-2048"`),
+    /// nil for PNG, JPEG, TIFF and DICOM images (pages and frames are numbered by
+    /// ``imagePath(_:page:of:)`` once their count is known). Returns the file's format and
+    /// what the format chose (``FileReading``).
     @discardableResult
     public static func forEachNamedImage(
         path: String, maxPixels: Int = defaultMaxPixels, reading: ImageReadOptions = ImageReadOptions(),
         _ body: (String?, GrayImage) throws(ImagingError) -> Void
-    ) throws(ImagingError) -> ImageFormat {
+    ) throws(ImagingError) -> FileReading {
         // Whole-slide images are read region by region from their file, never whole.
         if WholeSlideReader.isWholeSlide(path: path) {
-            try WholeSlideReader.forEachTile(path: path, options: reading.wholeSlide, maxPixels: maxPixels, body)
-            return .wholeSlide
+            let tiles = try WholeSlideReader.forEachTile(path: path, options: reading.wholeSlide, maxPixels: maxPixels, body)
+            return FileReading(format: .wholeSlide, detail: .wholeSlide(tiles))
         }
         let bytes = try FileBytes.readAll(path: path)
         let format = try format(of: bytes, path: path)
@@ -109,17 +111,19 @@ public enum ImageSource {
                 try body(nil, page)
             }
         case .nifti:
-            try NIfTIDecoder.forEachSlice(bytes, path: path, options: reading.nifti, maxPixels: maxPixels) { (slice) throws(ImagingError) in
+            let slices = try NIfTIDecoder.forEachSlice(bytes, path: path, options: reading.nifti, maxPixels: maxPixels) { (slice) throws(ImagingError) in
                 try body(slice.name, slice.image)
             }
+            return FileReading(format: format, detail: .nifti(slices))
         case .dicom:
-            try DICOMDecoder.forEachFrame(bytes, path: path, window: reading.dicomWindow, maxPixels: maxPixels) { (frame) throws(ImagingError) in
+            let window = try DICOMDecoder.forEachFrame(bytes, path: path, window: reading.dicomWindow, maxPixels: maxPixels) { (frame) throws(ImagingError) in
                 try body(nil, frame)
             }
+            return FileReading(format: format, detail: .dicom(window))
         case .wholeSlide:
             throw ImagingError(.corrupt, path: path, reason: "not a whole-slide image OpenSlide can read")
         }
-        return format
+        return FileReading(format: format)
     }
 
     /// How a dataset names image `page` (1-based) of a file: the file's own path when it

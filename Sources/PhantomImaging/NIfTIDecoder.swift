@@ -48,30 +48,29 @@ public enum NIfTIDecoder {
         return slices
     }
 
-    /// Calls `body` with each kept slice in order (plane by plane, each in stack order).
+    /// Calls `body` with each kept slice in order (plane by plane, each in stack order);
+    /// returns how many slices were considered and kept.
     ///
     /// - Parameters:
     ///   - maxPixels: the most voxels of the volume, and the most pixels of one slice.
     ///   - totalMaxPixels: the most pixels of all kept slices together, or nil for no such limit.
     /// - Throws: ``ImagingError`` naming `path` (`.noImages` when no slice is kept), or
     ///   what `body` throws.
+    @discardableResult
     public static func forEachSlice(
         _ bytes: [UInt8], path: String, options: NIfTISliceOptions = NIfTISliceOptions(),
         maxPixels: Int = PNGDecoder.defaultMaxPixels, totalMaxPixels: Int? = nil,
         _ body: (NIfTISlice) throws(ImagingError) -> Void
-    ) throws(ImagingError) {
+    ) throws(ImagingError) -> SliceTally {
         let volume = try volume(bytes, path: path, maxVoxels: maxPixels, windowPercentiles: options.windowPercentiles)
-        var kept = 0
-        try volume.forEachSlice(options, maxPixels: maxPixels, totalMaxPixels: totalMaxPixels) { (slice) throws(ImagingError) in
-            kept += 1
-            try body(slice)
-        }
-        guard kept > 0 else {
+        let tally = try volume.forEachSlice(options, maxPixels: maxPixels, totalMaxPixels: totalMaxPixels, body)
+        guard tally.kept > 0 else {
             let planes = options.planes.map(\.rawValue).joined(separator: ", ")
             throw ImagingError(
                 .noImages, path: path,
                 reason: "no \(planes.isEmpty ? "plane" : planes) slice of the NIfTI volume has at least \(Self.percent(options.minForegroundFraction)) foreground")
         }
+        return tally
     }
 
     /// The first 3-D volume of NIfTI data held in memory, with its window.

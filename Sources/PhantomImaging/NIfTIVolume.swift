@@ -53,11 +53,13 @@ public struct NIfTIVolume: Sendable {
     ///   - totalMaxPixels: the most pixels of all kept slices together, or nil for no limit.
     /// - Throws: ``ImagingError`` `.dimensions` naming ``path`` when a limit is exceeded,
     ///   or what `body` throws.
+    @discardableResult
     public func forEachSlice(
         _ options: NIfTISliceOptions = NIfTISliceOptions(), maxPixels: Int, totalMaxPixels: Int? = nil,
         _ body: (NIfTISlice) throws(ImagingError) -> Void
-    ) throws(ImagingError) {
+    ) throws(ImagingError) -> SliceTally {
         var total = 0
+        var tally = SliceTally()
         let threshold = Self.level(Float(min(max(options.foregroundLevel, 0), 1)), low: 0, high: 1)
         for plane in options.planes {
             let cut = SliceCut(volume: self, plane: plane)
@@ -69,6 +71,7 @@ public struct NIfTIVolume: Sendable {
             for index in 0..<cut.depth {
                 let position = (Double(index) + 0.5) / Double(cut.depth)
                 guard options.sliceRange.contains(position) else { continue }
+                tally.considered += 1
                 let samples = cut.samples(at: index) { Self.level($0, low: window.low, high: window.high) }
                 let foreground = samples.reduce(0) { $1 > threshold ? $0 + 1 : $0 }
                 guard Double(foreground) >= options.minForegroundFraction * Double(samples.count) else { continue }
@@ -83,9 +86,11 @@ public struct NIfTIVolume: Sendable {
                         .dimensions, path: path, reason: "the slices together exceed the limit of \(totalMaxPixels) pixels")
                 }
                 let image = GrayImage(width: cut.width, height: cut.height, samples: .uint16(samples))
+                tally.kept += 1
                 try body(NIfTISlice(plane: plane, index: index, image: image.resized(width: width, height: height)))
             }
         }
+        return tally
     }
 
     /// `value` windowed to 0…65535: linear from `low` to `high`, clamped, rounded to

@@ -31,12 +31,14 @@ public enum WholeSlideReader {
         return openslide_get_error(slide) == nil && openslide_get_level_count(slide) > 1
     }
 
-    /// Calls `body` with each kept tile's name and image.
+    /// Calls `body` with each kept tile's name and image; returns how many tiles were on
+    /// the grid, held tissue, and were kept.
     ///
     /// - Parameter maxPixels: the most pixels of the smallest level, and of each tile.
+    @discardableResult
     public static func forEachTile(path: String, options: WholeSlideOptions = WholeSlideOptions(),
                                    maxPixels: Int = PNGDecoder.defaultMaxPixels,
-                                   _ body: (String, GrayImage) throws(ImagingError) -> Void) throws(ImagingError) {
+                                   _ body: (String, GrayImage) throws(ImagingError) -> Void) throws(ImagingError) -> TileTally {
         guard options.tileSize > 0, options.tileSize * options.tileSize <= maxPixels else {
             throw ImagingError(.dimensions, path: path, reason: "tile size \(options.tileSize) is not allowed")
         }
@@ -84,6 +86,7 @@ public enum WholeSlideReader {
             throw ImagingError(.noImages, path: path, reason: "no \(size)-pixel tile of level \(level) is at least "
                                + "\(Int(options.minTissueFraction * 100))% tissue (a blank slide, or tiles larger than the tissue)")
         }
+        let onGrid = (height / size) * (width / size), tissue = tiles.count
         // 3. A seeded choice past the cap, kept in position order.
         if let cap = options.maxTilesPerSlide, tiles.count > cap {
             let ranked = tiles.indices.sorted { mix(options.seed, $0) < mix(options.seed, $1) }
@@ -95,6 +98,7 @@ public enum WholeSlideReader {
             let pixels = try region(slide, path: path, level: level, x: x, y: y, width: size, height: size)
             try body("tile-\(level)-\(x)-\(y)", GrayImage(width: size, height: size, samples: .uint8(pixels)))
         }
+        return TileTally(onGrid: onGrid, tissue: tissue, kept: tiles.count)
     }
 
     private static func check(_ slide: OpaquePointer, _ path: String) throws(ImagingError) {
