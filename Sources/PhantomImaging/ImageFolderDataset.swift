@@ -165,8 +165,12 @@ extension ImageFolderDataset {
     /// Images decoded per parallel round; bounds the memory held besides the store.
     private static let chunkSize = 512
 
-    /// Loads the folder, recording unreadable files in the report instead of failing.
-    static func loadUnvalidated(root: String, resolution: Int, maxPixels: Int,
+    /// Loads the folder as ``load(root:resolution:skipBad:maxPixels:reading:)`` does, but
+    /// records unreadable files in ``report`` instead of failing; call
+    /// ``DatasetReport/validate(skipBad:)`` to judge. The dataset holds the readable images.
+    ///
+    /// - Throws: ``ImagingError`` when the folder is missing, unlistable or has no image file.
+    public static func loadUnvalidated(root: String, resolution: Int, maxPixels: Int,
                                 reading: ImageReadOptions) throws(ImagingError) -> ImageFolderDataset {
         precondition(resolution > 0, "resolution must be positive")
         let layout = try ImageFolderLayout(scanning: root)

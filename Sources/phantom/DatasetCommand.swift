@@ -3,7 +3,8 @@ import Foundation
 import PhantomImaging
 
 /// `phantom dataset FOLDER`: loads an image folder as training would and reports what
-/// it found; fails on unreadable PNGs (unless `--skip-bad`) or a missing/empty folder.
+/// it found; fails on unreadable images (unless `--skip-bad`) or a missing/empty folder.
+/// With `--export OUT`, writes the loaded images as PNGs (``ImageFolderDataset/export(to:)``).
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset",
@@ -26,6 +27,11 @@ struct DatasetCommand: ParsableCommand {
     @Flag(help: "Leave out unreadable image files instead of failing.")
     var skipBad = false
 
+    @Option(help: ArgumentHelp(
+        "Write the images as training holds them (resized PNGs in the same class folders) and a manifest.csv of their sources to this new or empty folder.",
+        valueName: "folder"))
+    var export: String?
+
     @OptionGroup(title: "DICOM, NIfTI and whole-slide images") var reading: ReadingOptions
 
     func validate() throws {
@@ -34,9 +40,14 @@ struct DatasetCommand: ParsableCommand {
 
     func run() throws {
         do throws(ImagingError) {
-            let report = try DatasetReport(folder: folder, resolution: resolution, reading: reading.options)
-            print(report.formatted())
-            try report.validate(skipBad: skipBad)
+            let dataset = try ImageFolderDataset.loadUnvalidated(
+                root: folder, resolution: resolution, maxPixels: ImageSource.defaultMaxPixels, reading: reading.options)
+            print(dataset.report.formatted())
+            try dataset.report.validate(skipBad: skipBad)
+            if let export {
+                try dataset.export(to: export)
+                print("exported \(dataset.count) images to \(export) (manifest.csv names each one's source)")
+            }
         } catch {
             for issue in error.issues {
                 printError("\(issue.path): \(issue.reason)")
