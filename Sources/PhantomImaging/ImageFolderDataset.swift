@@ -1,7 +1,8 @@
 import Dispatch
 
 /// Grayscale images loaded from a folder laid out as `ROOT/<class>/**/*.{png,jpg,tif,nii.gz}`,
-/// centre cropped and resized to one training resolution, held compactly in memory.
+/// made square (centre cropped, or padded: ``ImageReadOptions/squareFit``) and resized to one
+/// training resolution, held compactly in memory.
 ///
 /// Layout:
 /// - each first-level subfolder containing image files (at any depth) is a class; class
@@ -236,7 +237,7 @@ extension ImageFolderDataset {
                     var pages: [Decoded] = []
                     let fileReading = try ImageSource.forEachNamedImage(path: paths[index], maxPixels: maxPixels, reading: reading) { name, source in
                         pages.append(Decoded(
-                            image: source.centerSquare(resizedTo: resolution),
+                            image: source.square(reading.squareFit, resizedTo: resolution),
                             originalSize: ImageSize(width: source.width, height: source.height),
                             sourceBitDepth: source.bitDepth, name: name))
                     }

@@ -1,6 +1,6 @@
-/// How files that hold more than pixels become images: the VOI window of DICOM files, the
-/// slicing of NIfTI volumes and the tiling of whole-slide images. PNG, JPEG and TIFF files
-/// ignore them.
+/// How files become training images: the VOI window of DICOM files, the slicing of NIfTI
+/// volumes, the tiling of whole-slide images (which PNG, JPEG and TIFF files ignore), and
+/// how every image is made square.
 ///
 /// Image folders, `phantom dataset`, `train`, `audit` and `evaluate` read through the same
 /// options (``ImageSource``, ``ImageFolderDataset``).
@@ -11,25 +11,40 @@ public struct ImageReadOptions: Sendable, Hashable, Codable {
     public var nifti: NIfTISliceOptions
     /// Whole-slide images: tile size, level, tissue threshold and cap.
     public var wholeSlide: WholeSlideOptions
+    /// How a non-square image is made square before resizing (default: centre crop).
+    public var squareFit: SquareFit
 
     /// - Parameters:
     ///   - dicomWindow: see ``DICOMWindow``.
     ///   - nifti: see ``NIfTISliceOptions`` (default: axial slices with 10 % foreground).
     ///   - wholeSlide: see ``WholeSlideOptions`` (default: 256-pixel tiles at level 0, half tissue, at most 500).
+    ///   - squareFit: see ``SquareFit``.
     public init(dicomWindow: DICOMWindow = .file, nifti: NIfTISliceOptions = NIfTISliceOptions(),
-                wholeSlide: WholeSlideOptions = WholeSlideOptions()) {
+                wholeSlide: WholeSlideOptions = WholeSlideOptions(), squareFit: SquareFit = .crop) {
         self.dicomWindow = dicomWindow
         self.nifti = nifti
         self.wholeSlide = wholeSlide
+        self.squareFit = squareFit
     }
 
-    private enum CodingKeys: String, CodingKey { case dicomWindow, nifti, wholeSlide }
+    private enum CodingKeys: String, CodingKey { case dicomWindow, nifti, wholeSlide, squareFit }
 
     /// Reads options stored before a field existed with that field's default.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(dicomWindow: try container.decodeIfPresent(DICOMWindow.self, forKey: .dicomWindow) ?? .file,
                   nifti: try container.decodeIfPresent(NIfTISliceOptions.self, forKey: .nifti) ?? NIfTISliceOptions(),
-                  wholeSlide: try container.decodeIfPresent(WholeSlideOptions.self, forKey: .wholeSlide) ?? WholeSlideOptions())
+                  wholeSlide: try container.decodeIfPresent(WholeSlideOptions.self, forKey: .wholeSlide) ?? WholeSlideOptions(),
+                  squareFit: try container.decodeIfPresent(SquareFit.self, forKey: .squareFit) ?? .crop)
     }
+}
+
+/// How a non-square image becomes square before it is resized to the training resolution.
+public enum SquareFit: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The centred square of side `min(width, height)`: photographs and tiles, where the
+    /// edges matter least.
+    case crop
+    /// The whole image centred on black to side `max(width, height)`: scans whose anatomy
+    /// reaches the long edges (a sagittal head slice, a chest X-ray), which a crop would cut.
+    case pad
 }

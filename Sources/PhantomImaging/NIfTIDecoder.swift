@@ -62,7 +62,8 @@ public enum NIfTIDecoder {
         maxPixels: Int = PNGDecoder.defaultMaxPixels, totalMaxPixels: Int? = nil,
         _ body: (NIfTISlice) throws(ImagingError) -> Void
     ) throws(ImagingError) -> SliceTally {
-        let volume = try volume(bytes, path: path, maxVoxels: maxPixels, windowPercentiles: options.windowPercentiles)
+        let volume = try volume(bytes, path: path, maxVoxels: maxPixels, windowPercentiles: options.windowPercentiles,
+                                valueWindow: options.valueWindow)
         let tally = try volume.forEachSlice(options, maxPixels: maxPixels, totalMaxPixels: totalMaxPixels, body)
         guard tally.kept > 0 else {
             let planes = options.planes.map(\.rawValue).joined(separator: ", ")
@@ -78,10 +79,11 @@ public enum NIfTIDecoder {
     /// - Parameters:
     ///   - maxVoxels: the most voxels accepted, checked before allocating.
     ///   - windowPercentiles: see ``NIfTISliceOptions/windowPercentiles``.
+    ///   - valueWindow: see ``NIfTISliceOptions/valueWindow``.
     /// - Throws: ``ImagingError`` naming `path`.
     public static func volume(
         _ bytes: [UInt8], path: String, maxVoxels: Int = PNGDecoder.defaultMaxPixels,
-        windowPercentiles: ClosedRange<Double> = 0.5...99.5
+        windowPercentiles: ClosedRange<Double> = 0.5...99.5, valueWindow: ClosedRange<Double>? = nil
     ) throws(ImagingError) -> NIfTIVolume {
         guard !bytes.isEmpty else { throw ImagingError(.corrupt, path: path, reason: "empty file (0 bytes)") }
         return try bytes.withUnsafeBufferPointer { (buffer) throws(ImagingError) -> NIfTIVolume in
@@ -104,7 +106,8 @@ public enum NIfTIDecoder {
                 voxels = convert(data, header: header, geometry: geometry)
             }
             return NIfTIVolume(
-                path: path, shape: header.shape, geometry: geometry, voxels: voxels, windowPercentiles: windowPercentiles)
+                path: path, shape: header.shape, geometry: geometry, voxels: voxels, windowPercentiles: windowPercentiles,
+                valueWindow: valueWindow)
         }
     }
 

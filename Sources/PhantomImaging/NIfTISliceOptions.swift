@@ -32,8 +32,8 @@ public enum AnatomicalPlane: String, Sendable, Hashable, Codable, CaseIterable, 
 /// Which 2-D slices a NIfTI volume gives, and how their intensities are mapped.
 ///
 /// Intensities: the voxels (after `scl_slope`/`scl_inter`) are mapped linearly from the
-/// volume's `windowPercentiles` (0.5 %…99.5 % by default) to 0…65535 and clamped, one
-/// window for every slice of the volume; NaN → 0.
+/// volume's `windowPercentiles` (0.5 %…99.5 % by default), or from a fixed `valueWindow`,
+/// to 0…65535 and clamped, one window for every slice of the volume; NaN → 0.
 ///
 /// A slice is kept when it lies in `sliceRange` and at least `minForegroundFraction` of
 /// its pixels are foreground: above `foregroundLevel` of the window (0.1: a tenth of
@@ -56,19 +56,25 @@ public struct NIfTISliceOptions: Sendable, Hashable, Codable {
     public var minForegroundFraction: Double
     /// The windowed level above which a pixel is foreground, as a fraction of the window (0…1).
     public var foregroundLevel: Double
-    /// The percentiles of the volume's finite voxels mapped to 0 and 65535 (0…100).
+    /// The percentiles of the volume's finite voxels mapped to 0 and 65535 (0…100), unless
+    /// ``valueWindow`` is given.
     public var windowPercentiles: ClosedRange<Double>
+    /// Voxel values (after `scl_slope`/`scl_inter`) mapped to 0 and 65535, e.g. `-160...240`
+    /// for a CT in Hounsfield units seen through the brain window C 40, W 400; nil: the
+    /// ``windowPercentiles``.
+    public var valueWindow: ClosedRange<Double>?
 
     public init(
         planes: [AnatomicalPlane] = [.axial], sliceRange: ClosedRange<Double> = 0...1,
         minForegroundFraction: Double = 0.1, foregroundLevel: Double = 0.1,
-        windowPercentiles: ClosedRange<Double> = 0.5...99.5
+        windowPercentiles: ClosedRange<Double> = 0.5...99.5, valueWindow: ClosedRange<Double>? = nil
     ) {
         self.planes = planes
         self.sliceRange = sliceRange
         self.minForegroundFraction = minForegroundFraction
         self.foregroundLevel = foregroundLevel
         self.windowPercentiles = windowPercentiles
+        self.valueWindow = valueWindow
     }
 }
 

@@ -2,7 +2,7 @@
 /// `scl_inter`), where its axes point, and its intensity window; cut into slices with
 /// ``forEachSlice(_:maxPixels:totalMaxPixels:_:)``.
 ///
-/// Read one with ``NIfTIDecoder/volume(_:path:maxVoxels:windowPercentiles:)``.
+/// Read one with ``NIfTIDecoder/volume(_:path:maxVoxels:windowPercentiles:valueWindow:)``.
 public struct NIfTIVolume: Sendable {
     /// The file, as named in errors.
     public let path: String
@@ -13,21 +13,23 @@ public struct NIfTIVolume: Sendable {
     /// Where each stored axis points, as nibabel's `aff2axcodes` letters: `"RAS"` when i
     /// runs towards the patient's right, j anterior, k superior; `"LPS"` for DICOM order.
     public let axisCodes: String
-    /// The values mapped to 0 and 65535 (the window percentiles); equal bounds mean a
+    /// The values mapped to 0 and 65535 (the window percentiles, or the fixed value window); equal bounds mean a
     /// volume with (almost) one value, where values above it map to 65535 and the rest to 0.
     public let window: (low: Float, high: Float)
     let geometry: NIfTIGeometry
     /// `shape` product values, i fastest, then j, then k.
     let voxels: [Float]
 
-    init(path: String, shape: [Int], geometry: NIfTIGeometry, voxels: [Float], windowPercentiles: ClosedRange<Double>) {
+    init(path: String, shape: [Int], geometry: NIfTIGeometry, voxels: [Float], windowPercentiles: ClosedRange<Double>,
+         valueWindow: ClosedRange<Double>? = nil) {
         self.path = path
         self.shape = shape
         self.geometry = geometry
         self.spacing = geometry.spacing
         self.axisCodes = geometry.axisCodes
         self.voxels = voxels
-        self.window = Self.percentiles(of: voxels, windowPercentiles)
+        self.window = valueWindow.map { (Float($0.lowerBound), Float($0.upperBound)) }
+            ?? Self.percentiles(of: voxels, windowPercentiles)
     }
 
     /// The number of slices along `plane`.

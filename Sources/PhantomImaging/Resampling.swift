@@ -48,9 +48,37 @@ extension GrayImage {
     }
 
     /// The centred square crop resized to `side` × `side`: how images are prepared for
-    /// training.
+    /// training by default (``SquareFit/crop``).
     public func centerSquare(resizedTo side: Int) -> GrayImage {
         centerCroppedToSquare().resized(width: side, height: side)
+    }
+
+    /// The image made square by `fit`, resized to `side` × `side`.
+    public func square(_ fit: SquareFit, resizedTo side: Int) -> GrayImage {
+        switch fit {
+        case .crop: centerSquare(resizedTo: side)
+        case .pad: paddedToSquare().resized(width: side, height: side)
+        }
+    }
+
+    /// The image centred in a black square of side `max(width, height)` (the extra row or
+    /// column of an odd margin goes to the bottom or right).
+    public func paddedToSquare() -> GrayImage {
+        let side = max(width, height)
+        if side == width && side == height { return self }
+        let left = (side - width) / 2, top = (side - height) / 2
+        func pad<Sample: FixedWidthInteger>(_ values: [Sample]) -> [Sample] {
+            var padded = [Sample](repeating: 0, count: side * side)
+            for row in 0..<height {
+                padded.replaceSubrange(((top + row) * side + left)..<((top + row) * side + left + width),
+                                       with: values[(row * width)..<((row + 1) * width)])
+            }
+            return padded
+        }
+        switch samples {
+        case .uint8(let values): return GrayImage(width: side, height: side, samples: .uint8(pad(values)))
+        case .uint16(let values): return GrayImage(width: side, height: side, samples: .uint16(pad(values)))
+        }
     }
 
     /// Separable resampling: rows first into a `Double` buffer, then columns.

@@ -51,7 +51,7 @@ struct AuditCommand: ParsableCommand {
     var threshold: Float?
     @Option(help: "Side to compare images at (default: the training images' size).") var resolution: Int?
     @Flag(help: "Exit with status 3 when any sample is flagged.") var failOnFlag = false
-    @OptionGroup(title: "DICOM, NIfTI and whole-slide images") var reading: ReadingOptions
+    @OptionGroup(title: "Reading images: DICOM windows, NIfTI slices, slide tiles, square fit") var reading: ReadingOptions
     @OptionGroup var threading: ThreadOptions
 
     /// The most pairs drawn on the contact sheet (the most copy-like first).

@@ -32,7 +32,7 @@ struct DatasetCommand: ParsableCommand {
         valueName: "folder"))
     var export: String?
 
-    @OptionGroup(title: "DICOM, NIfTI and whole-slide images") var reading: ReadingOptions
+    @OptionGroup(title: "Reading images: DICOM windows, NIfTI slices, slide tiles, square fit") var reading: ReadingOptions
 
     func validate() throws {
         guard resolution > 0 else { throw ValidationError("--resolution must be positive, got \(resolution)") }

@@ -41,7 +41,7 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Skip the memorization audit.") var noAudit = false
     @Option(help: "Where trained feature networks are cached (default: ~/.cache/phantom/feature-networks).")
     var cacheDir: String?
-    @OptionGroup(title: "DICOM, NIfTI and whole-slide images") var reading: ReadingOptions
+    @OptionGroup(title: "Reading images: DICOM windows, NIfTI slices, slide tiles, square fit") var reading: ReadingOptions
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {

@@ -5,9 +5,14 @@ import PhantomImaging
 /// image folders (as an `@OptionGroup`): `--window`, the NIfTI slicing and the slide tiling.
 struct ReadingOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "DICOM display window: file (the file's own Window Center/Width, else auto; default), auto (each frame's 1st to 99th percentile), or C,W in modality units, e.g. 40,80 for brain CT or 40,400 for soft tissue.",
+        "DICOM display window: file (the file's own Window Center/Width, else auto; default), auto (each frame's 1st to 99th percentile), or C,W in modality units, e.g. 40,80 for brain CT or 40,400 for soft tissue. C,W applies to NIfTI volumes too (their voxel values, e.g. Hounsfield units); otherwise a volume is windowed by its 0.5th to 99.5th percentile.",
         valueName: "file|auto|C,W"))
     var window: DICOMWindow = .file
+
+    @Option(help: ArgumentHelp(
+        "How a non-square image is made square before resizing: crop (the centred square) or pad (the whole image on black, for scans whose anatomy reaches the long edges).",
+        valueName: "crop|pad"))
+    var fit: SquareFit = .crop
 
     @Option(help: ArgumentHelp("NIfTI: the planes to cut, comma-separated (default axial).", valueName: "axial,coronal,sagittal"))
     var planes: PlaneList?
@@ -48,21 +53,24 @@ struct ReadingOptions: ParsableArguments {
         if let planes { nifti.planes = planes.planes }
         if let sliceRange { nifti.sliceRange = sliceRange.range }
         if let minForeground { nifti.minForegroundFraction = minForeground }
+        if case .fixed(let center, let width) = window { nifti.valueWindow = (center - width / 2)...(center + width / 2) }
         var slide = WholeSlideOptions()
         if let tileSize { slide.tileSize = tileSize }
         if let wsiLevel { slide.level = wsiLevel }
         if let minTissue { slide.minTissueFraction = minTissue }
         if let maxTilesPerSlide { slide.maxTilesPerSlide = maxTilesPerSlide == 0 ? nil : maxTilesPerSlide }
-        return ImageReadOptions(dicomWindow: window, nifti: nifti, wholeSlide: slide)
+        return ImageReadOptions(dicomWindow: window, nifti: nifti, wholeSlide: slide, squareFit: fit)
     }
 
     /// The options given, as spelt on the command line (for notes on resume).
     var given: [String] {
-        [(window != .file, "--window"), (planes != nil, "--planes"), (sliceRange != nil, "--slice-range"),
+        [(window != .file, "--window"), (fit != .crop, "--fit"), (planes != nil, "--planes"), (sliceRange != nil, "--slice-range"),
          (minForeground != nil, "--min-foreground"), (tileSize != nil, "--tile-size"), (wsiLevel != nil, "--wsi-level"),
          (minTissue != nil, "--min-tissue"), (maxTilesPerSlide != nil, "--max-tiles-per-slide")].filter(\.0).map(\.1)
     }
 }
+
+extension SquareFit: ExpressibleByArgument {}
 
 extension DICOMWindow: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }

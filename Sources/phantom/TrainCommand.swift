@@ -51,7 +51,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Tolerate up to N steps with a non-finite loss or gradient by skipping them (default 0).", valueName: "n"))
     var skipNonfinite: Int?
     @OptionGroup(title: "Differential privacy (DP-SGD)") var privacy: PrivacyOptionGroup
-    @OptionGroup(title: "DICOM, NIfTI and whole-slide images") var reading: ReadingOptions
+    @OptionGroup(title: "Reading images: DICOM windows, NIfTI slices, slide tiles, square fit") var reading: ReadingOptions
 
     @Option(help: ArgumentHelp("Checkpoint every N steps.", valueName: "n")) var checkpointEvery = 1000
     @Option(help: ArgumentHelp("Checkpoints to keep.", valueName: "n")) var keepCheckpoints = 3

@@ -413,6 +413,14 @@ func expectWorldLayout(_ slices: [NIfTISlice], _ label: String, sourceLocation: 
         let inverted = try NIfTIDecoder.decode(fixture.bytes(), path: "f.nii", options: NIfTISliceOptions(minForegroundFraction: 0))
         #expect(inverted[5].image[x: 4, y: 4] == 0 && inverted[0].image[x: 4, y: 4] == 65535)
 
+        // A fixed value window (a CT's Hounsfield window) replaces the percentiles: 300...700
+        // after the inverting scale puts 400 (was 100) at a quarter, 300 (was 200) at 0 and 500
+        // (empty) at a half.
+        let fixed = try NIfTIDecoder.decode(fixture.bytes(), path: "f.nii",
+                                            options: NIfTISliceOptions(minForegroundFraction: 0, valueWindow: 300...700))
+        #expect(fixed[4].image[x: 4, y: 4] == 16384 && fixed[5].image[x: 4, y: 4] == 0)
+        #expect(abs(Int(fixed[0].image[x: 4, y: 4]) - 32768) <= 1)
+
         // A volume with no slice to keep is an error naming the file.
         let empty = NIfTIFixture(shape: [4, 4, 4], values: Array(repeating: 7, count: 64))
         let error = #expect(throws: ImagingError.self) { try NIfTIDecoder.decode(empty.bytes(), path: "flat.nii") }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import PhantomImaging
 
@@ -54,6 +55,33 @@ import PhantomImaging
         let prepared = wide.centerSquare(resizedTo: 2)
         // Means of the 2x2 blocks of the cropped 4x4: (1+2+7+8)/4 = 4.5 -> 5, …
         #expect(values(prepared) == [5, 7, 17, 19])
+    }
+
+    /// Padding centres the whole image on black; the fit reaches the dataset.
+    @Test func padKeepsTheWholeImageOnBlack() throws {
+        let wide = GrayImage(width: 3, height: 1, samples: .uint8([10, 20, 30]))
+        #expect(values(wide.paddedToSquare()) == [0, 0, 0, 10, 20, 30, 0, 0, 0])
+        let tall = GrayImage(width: 1, height: 2, samples: .uint16([1000, 2000]))
+        #expect(values(tall.paddedToSquare()) == [1000, 0, 2000, 0])
+        #expect(wide.square(.pad, resizedTo: 3) == wide.paddedToSquare())
+        #expect(wide.square(.crop, resizedTo: 1) == GrayImage(width: 1, height: 1, samples: .uint8([20])))
+
+        try withTemporaryDirectory { root in
+            let image = GrayImage(width: 4, height: 2, samples: .uint8([9, 9, 9, 9, 9, 9, 9, 9]))
+            try writeFile(try PNGEncoder.encode(image), at: "a/wide.png", in: root)
+            let padded = try ImageFolderDataset.load(root: root, resolution: 4, reading: ImageReadOptions(squareFit: .pad))
+            #expect(values(padded.image(at: 0)) == [0, 0, 0, 0] + [9, 9, 9, 9] + [9, 9, 9, 9] + [0, 0, 0, 0])
+            let cropped = try ImageFolderDataset.load(root: root, resolution: 4)
+            #expect(values(cropped.image(at: 0)) == Array(repeating: 9, count: 16))
+        }
+    }
+
+    /// Options stored before ``ImageReadOptions/squareFit`` existed read back as a crop.
+    @Test func storedReadingOptionsWithoutAFitMeanCrop() throws {
+        let old = try JSONDecoder().decode(ImageReadOptions.self, from: Data(#"{"dicomWindow":{"auto":{}}}"#.utf8))
+        #expect(old.squareFit == .crop && old.dicomWindow == .auto)
+        let padded = ImageReadOptions(squareFit: .pad)
+        #expect(try JSONDecoder().decode(ImageReadOptions.self, from: JSONEncoder().encode(padded)) == padded)
     }
 
     @Test func floatMappingUsesTheFullRangeOfTheBitDepth() {
