@@ -50,7 +50,7 @@ public enum DICOMAppliedWindow: String, Sendable, Hashable, Comparable, CaseIter
 
 /// How many slices of a NIfTI volume were considered and kept.
 public struct SliceTally: Sendable, Hashable {
-    /// Slices of the cut planes inside ``NIfTISliceOptions/sliceRange``.
+    /// Slices of the cut planes inside ``NIfTISliceOptions/sliceRanges``.
     public var considered = 0
     /// Of those, the slices with enough foreground, which were given.
     public var kept = 0

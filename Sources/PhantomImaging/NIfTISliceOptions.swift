@@ -35,7 +35,7 @@ public enum AnatomicalPlane: String, Sendable, Hashable, Codable, CaseIterable, 
 /// volume's `windowPercentiles` (0.5 %…99.5 % by default), or from a fixed `valueWindow`,
 /// to 0…65535 and clamped, one window for every slice of the volume; NaN → 0.
 ///
-/// A slice is kept when it lies in `sliceRange` and at least `minForegroundFraction` of
+/// A slice is kept when it lies in one of `sliceRanges` and at least `minForegroundFraction` of
 /// its pixels are foreground: above `foregroundLevel` of the window (0.1: a tenth of
 /// the way from the low to the high percentile), which leaves out slices of air or
 /// empty background at the ends of a scan. Set `minForegroundFraction` to 0 to keep
@@ -48,10 +48,11 @@ public enum AnatomicalPlane: String, Sendable, Hashable, Codable, CaseIterable, 
 public struct NIfTISliceOptions: Sendable, Hashable, Codable {
     /// The planes to cut, in the order their slices are given.
     public var planes: [AnatomicalPlane]
-    /// The part of each plane's stack to consider, as fractions of its extent from the
+    /// The parts of each plane's stack to consider, as fractions of its extent from the
     /// first slice (0) to the last (1) in the order of ``AnatomicalPlane``: slice `s` of
-    /// `n` is considered when `(s + 0.5) / n` is in the range.
-    public var sliceRange: ClosedRange<Double>
+    /// `n` is considered when `(s + 0.5) / n` is in one of the ranges. Several ranges hold
+    /// out slabs: `[0...0.18, 0.3...1]` leaves out the slices between 18 % and 30 %.
+    public var sliceRanges: [ClosedRange<Double>]
     /// The smallest share of foreground pixels a kept slice has (0…1).
     public var minForegroundFraction: Double
     /// The windowed level above which a pixel is foreground, as a fraction of the window (0…1).
@@ -65,16 +66,43 @@ public struct NIfTISliceOptions: Sendable, Hashable, Codable {
     public var valueWindow: ClosedRange<Double>?
 
     public init(
-        planes: [AnatomicalPlane] = [.axial], sliceRange: ClosedRange<Double> = 0...1,
+        planes: [AnatomicalPlane] = [.axial], sliceRanges: [ClosedRange<Double>] = [0...1],
         minForegroundFraction: Double = 0.1, foregroundLevel: Double = 0.1,
         windowPercentiles: ClosedRange<Double> = 0.5...99.5, valueWindow: ClosedRange<Double>? = nil
     ) {
         self.planes = planes
-        self.sliceRange = sliceRange
+        self.sliceRanges = sliceRanges
         self.minForegroundFraction = minForegroundFraction
         self.foregroundLevel = foregroundLevel
         self.windowPercentiles = windowPercentiles
         self.valueWindow = valueWindow
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case planes, sliceRanges, sliceRange, minForegroundFraction, foregroundLevel, windowPercentiles, valueWindow
+    }
+
+    /// Reads options stored before ``sliceRanges`` replaced a single `sliceRange`, or before
+    /// ``valueWindow`` existed.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let ranges = try container.decodeIfPresent([ClosedRange<Double>].self, forKey: .sliceRanges)
+            ?? [try container.decode(ClosedRange<Double>.self, forKey: .sliceRange)]
+        self.init(planes: try container.decode([AnatomicalPlane].self, forKey: .planes), sliceRanges: ranges,
+                  minForegroundFraction: try container.decode(Double.self, forKey: .minForegroundFraction),
+                  foregroundLevel: try container.decode(Double.self, forKey: .foregroundLevel),
+                  windowPercentiles: try container.decode(ClosedRange<Double>.self, forKey: .windowPercentiles),
+                  valueWindow: try container.decodeIfPresent(ClosedRange<Double>.self, forKey: .valueWindow))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(planes, forKey: .planes)
+        try container.encode(sliceRanges, forKey: .sliceRanges)
+        try container.encode(minForegroundFraction, forKey: .minForegroundFraction)
+        try container.encode(foregroundLevel, forKey: .foregroundLevel)
+        try container.encode(windowPercentiles, forKey: .windowPercentiles)
+        try container.encodeIfPresent(valueWindow, forKey: .valueWindow)
     }
 }
 

@@ -72,7 +72,7 @@ public struct NIfTIVolume: Sendable {
             let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
             for index in 0..<cut.depth {
                 let position = (Double(index) + 0.5) / Double(cut.depth)
-                guard options.sliceRange.contains(position) else { continue }
+                guard options.sliceRanges.contains(where: { $0.contains(position) }) else { continue }
                 tally.considered += 1
                 let samples = cut.samples(at: index) { Self.level($0, low: window.low, high: window.high) }
                 let foreground = samples.reduce(0) { $1 > threshold ? $0 + 1 : $0 }

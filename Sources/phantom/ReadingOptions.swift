@@ -17,9 +17,9 @@ struct ReadingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("NIfTI: the planes to cut, comma-separated (default axial).", valueName: "axial,coronal,sagittal"))
     var planes: PlaneList?
 
-    @Option(help: ArgumentHelp("NIfTI: the part of each plane's stack to keep, as fractions from its first slice (default 0:1).",
-                               valueName: "from:to"))
-    var sliceRange: FractionRange?
+    @Option(help: ArgumentHelp("NIfTI: the parts of each plane's stack to keep, as fractions from its first slice, comma-separated (default 0:1; 0:0.4,0.6:1 holds out the middle fifth).",
+                               valueName: "from:to,..."))
+    var sliceRange: FractionRanges?
 
     @Option(help: ArgumentHelp("NIfTI: keep slices with at least this fraction of foreground pixels (default 0.1; 0 keeps all).",
                                valueName: "fraction"))
@@ -51,7 +51,7 @@ struct ReadingOptions: ParsableArguments {
     var options: ImageReadOptions {
         var nifti = NIfTISliceOptions()
         if let planes { nifti.planes = planes.planes }
-        if let sliceRange { nifti.sliceRange = sliceRange.range }
+        if let sliceRange { nifti.sliceRanges = sliceRange.ranges }
         if let minForeground { nifti.minForegroundFraction = minForeground }
         if case .fixed(let center, let width) = window { nifti.valueWindow = (center - width / 2)...(center + width / 2) }
         var slide = WholeSlideOptions()
@@ -90,14 +90,18 @@ struct PlaneList: ExpressibleByArgument {
     }
 }
 
-/// `--slice-range 0.2:0.8`: a range of fractions within [0, 1].
-struct FractionRange: ExpressibleByArgument {
-    let range: ClosedRange<Double>
+/// `--slice-range 0.2:0.8` or `0:0.2,0.3:1`: ranges of fractions within [0, 1].
+struct FractionRanges: ExpressibleByArgument {
+    let ranges: [ClosedRange<Double>]
 
     init?(argument: String) {
-        let parts = argument.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let from = Double(parts[0]), let to = Double(parts[1]),
-              0 <= from, from < to, to <= 1 else { return nil }
-        range = from...to
+        var ranges: [ClosedRange<Double>] = []
+        for text in argument.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let from = Double(parts[0]), let to = Double(parts[1]),
+                  0 <= from, from < to, to <= 1 else { return nil }
+            ranges.append(from...to)
+        }
+        self.ranges = ranges
     }
 }

@@ -404,8 +404,11 @@ func expectWorldLayout(_ slices: [NIfTISlice], _ label: String, sourceLocation: 
             fixture.bytes(), path: "f.nii", options: NIfTISliceOptions(minForegroundFraction: 0))
         #expect(everything.map(\.index) == Array(0..<10))
         let lower = try NIfTIDecoder.decode(
-            fixture.bytes(), path: "f.nii", options: NIfTISliceOptions(sliceRange: 0...0.5, minForegroundFraction: 0.01))
+            fixture.bytes(), path: "f.nii", options: NIfTISliceOptions(sliceRanges: [0...0.5], minForegroundFraction: 0.01))
         #expect(lower.map(\.index) == [2, 3, 4])
+        let slabs = try NIfTIDecoder.decode(
+            fixture.bytes(), path: "f.nii", options: NIfTISliceOptions(sliceRanges: [0...0.3, 0.5...0.6], minForegroundFraction: 0.01))
+        #expect(slabs.map(\.index) == [2, 5])
 
         // A negative scl_slope inverts intensities (scaling is applied before the window).
         fixture.slope = -1

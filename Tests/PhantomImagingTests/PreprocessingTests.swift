@@ -76,10 +76,16 @@ import PhantomImaging
         }
     }
 
-    /// Options stored before ``ImageReadOptions/squareFit`` existed read back as a crop.
-    @Test func storedReadingOptionsWithoutAFitMeanCrop() throws {
+    /// Options stored by earlier versions (in a run's `run.json`) read back: no fit means a
+    /// crop, a single `sliceRange` one range, no value window the percentiles.
+    @Test func storedReadingOptionsOfEarlierVersionsReadBack() throws {
         let old = try JSONDecoder().decode(ImageReadOptions.self, from: Data(#"{"dicomWindow":{"auto":{}}}"#.utf8))
         #expect(old.squareFit == .crop && old.dicomWindow == .auto)
+        let nifti = #"{"nifti":{"planes":["coronal"],"sliceRange":[0.2,0.8],"minForegroundFraction":0.3,"foregroundLevel":0.1,"windowPercentiles":[0.5,99.5]}}"#
+        let sliced = try JSONDecoder().decode(ImageReadOptions.self, from: Data(nifti.utf8)).nifti
+        #expect(sliced == NIfTISliceOptions(planes: [.coronal], sliceRanges: [0.2...0.8], minForegroundFraction: 0.3))
+        let slabs = NIfTISliceOptions(sliceRanges: [0...0.2, 0.4...1], valueWindow: -160...240)
+        #expect(try JSONDecoder().decode(NIfTISliceOptions.self, from: JSONEncoder().encode(slabs)) == slabs)
         let padded = ImageReadOptions(squareFit: .pad)
         #expect(try JSONDecoder().decode(ImageReadOptions.self, from: JSONEncoder().encode(padded)) == padded)
     }
