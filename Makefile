@@ -41,7 +41,7 @@ samples: deps
 	swift build -c release --product phantom
 	bash Samples/make_samples.sh
 
-## weights: rebuild the MRI/CT slice set from its public sources and retrain the shipped model (hours on 2 cores).
+## weights: build the MRI/CT slice set from its public sources with phantom and train the model's recipe on it (hours on 2 cores).
 weights: deps
 	swift build -c release --product phantom
 	bash Weights/data/make_medimg.sh /tmp/phantom-medimg
