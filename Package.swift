@@ -83,7 +83,7 @@ let package = Package(
         // Diffusion: the diffusers-compatible U-Net, schedulers, training and sampling.
         .target(
             name: "PhantomDiffusion",
-            dependencies: ["PhantomLayers", "PhantomTensor", "PhantomSafetensors", "PhantomPrivacy"],
+            dependencies: ["PhantomLayers", "PhantomTensor", "PhantomSafetensors", "PhantomPrivacy", "PhantomImaging"],
             swiftSettings: kernelSettings
         ),
 

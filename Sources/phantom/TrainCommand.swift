@@ -94,7 +94,7 @@ struct TrainCommand: ParsableCommand {
         let group = JobLaunch.processGroup()
         if !group.isLead { Terminal.silence() }
         let runFolder = URL(fileURLWithPath: out)
-        let existing = FileManager.default.fileExists(atPath: RunSettings.url(in: runFolder).path)
+        let existing = RunFolder(runFolder).holdsRun
         group.barrier()   // every process has looked before the lead writes run.json
         do {
             if existing && !resume {
@@ -173,7 +173,7 @@ struct TrainCommand: ParsableCommand {
         options.warmupSteps = warmupSteps ?? options.warmupSteps
         options.schedule = lrSchedule ?? options.schedule
         if let epochs {
-            options.steps = max(1, Int((epochs * Double(dataset.count) / Double(options.batchSize)).rounded(.up)))
+            options.steps = TrainingOptions.steps(epochs: epochs, imageCount: dataset.count, batchSize: options.batchSize)
         } else {
             options.steps = steps ?? options.steps
         }
@@ -198,35 +198,31 @@ struct TrainCommand: ParsableCommand {
                          initialWeights: initialWeights)
         }
         do {
-            try FileManager.default.createDirectory(at: runFolder, withIntermediateDirectories: true)
-            try config.jsonData().write(to: RunSettings.unetConfigURL(in: runFolder))
-            try scheduler.jsonData().write(to: RunSettings.schedulerConfigURL(in: runFolder))
-            try settings.write(to: runFolder)
+            try RunFolder(runFolder).start(settings: settings, unetConfig: config, schedulerConfig: scheduler)
         } catch {
-            throw CommandError("\(out): cannot write the run folder (\(fileErrorReason(error, path: RunSettings.url(in: runFolder))))")
+            throw CommandError(error.description)
         }
         return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: false,
                      initialWeights: initialWeights)
     }
 
     private func resumedSetup(_ runFolder: URL) throws -> Setup {
+        let folder = RunFolder(runFolder)
         let settings: RunSettings
         let config: UNetConfig
         let scheduler: SchedulerConfig
         do {
-            settings = try RunSettings.load(from: runFolder)
-            config = try UNetConfig(contentsOf: RunSettings.unetConfigURL(in: runFolder))
-            scheduler = try SchedulerConfig(contentsOf: RunSettings.schedulerConfigURL(in: runFolder))
+            (settings, config, scheduler) = try folder.load()
         } catch {
-            throw CommandError("\(out): cannot read the run's settings (\(error))")
+            throw CommandError(error.description)
         }
         let ignored = ignoredOnResume()
         if !ignored.isEmpty {
-            Terminal.note("resuming with the settings stored in \(RunSettings.url(in: runFolder).path); "
+            Terminal.note("resuming with the settings stored in \(folder.settingsFile.path); "
                           + "these options given now are ignored: \(ignored.joined(separator: ", "))")
         }
         if URL(fileURLWithPath: data).standardizedFileURL != URL(fileURLWithPath: settings.data).standardizedFileURL {
-            Terminal.note("resuming on the data stored in \(RunSettings.url(in: runFolder).path), \(settings.data), not on \(data)")
+            Terminal.note("resuming on the data stored in \(folder.settingsFile.path), \(settings.data), not on \(data)")
         }
         let dataset = try loadDataset(settings.data, resolution: settings.resolution, skipBad: settings.skipBad,
                                       reading: settings.reading ?? ImageReadOptions())
@@ -265,7 +261,7 @@ struct TrainCommand: ParsableCommand {
         }
         let trainer: Trainer
         do {
-            trainer = try Trainer(unet: unet, images: DatasetImages(dataset: setup.dataset),
+            trainer = try Trainer(unet: unet, images: setup.dataset,
                                   schedule: setup.schedulerConfig.noiseSchedule, options: settings.options, group: group)
         } catch {
             throw CommandError(error.description)
@@ -318,7 +314,6 @@ struct TrainCommand: ParsableCommand {
             outcome = try run.run(
                 shouldStop: { InterruptFlag.isRaised },
                 onStep: { report, rate in progress.update(report, imagesPerSecond: rate) },
-                onSample: { images, step in writeSampleGrid(images, step: step, runFolder: runFolder, bitDepth: settings.bitDepth) },
                 onEvaluate: evaluator.map { evaluator in
                     { images, labels, step in
                         let metrics = evaluator.evaluate(samples: LabeledImages(samples: images, labels: labels ?? [], bitDepth: settings.bitDepth))
@@ -358,18 +353,6 @@ struct TrainCommand: ParsableCommand {
         } catch {
             Terminal.endProgress()
             throw CommandError(error.description)
-        }
-    }
-
-    private func writeSampleGrid(_ images: Tensor, step: Int, runFolder: URL, bitDepth: Int) {
-        let side = images.shape[2], perImage = side * side
-        let tiles = (0..<images.shape[0]).map { Array(UnsafeBufferPointer(start: images.data + $0 * perImage, count: perImage)) }
-        let grid = ImageGrid.tile(tiles, side: side, columns: min(8, tiles.count))
-        let folder = runFolder.appendingPathComponent("samples")
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let path = folder.appendingPathComponent(String(format: "step-%08d.png", step)).path
-        do { try PNGEncoder.write(grid, to: path) } catch {
-            Terminal.note("could not write \(path): \(error.reason)")
         }
     }
 }

@@ -3,18 +3,6 @@ import PhantomDiffusion
 import PhantomImaging
 import Testing
 
-/// An image folder as the trainer sees it (the CLI has the same adapter).
-struct FolderImages: TrainingImages {
-    let dataset: ImageFolderDataset
-    var count: Int { dataset.count }
-    var resolution: Int { dataset.resolution }
-    var classCount: Int { dataset.isLabeled ? dataset.classNames.count : 0 }
-    func label(at index: Int) -> Int? { dataset.label(at: index) }
-    func writeImage(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
-        dataset.writeFloats(index: index, into: destination)
-    }
-}
-
 /// From PNG files on disk to a trained model folder to sampled PNG files.
 @Suite struct TrainAndSampleTests {
     /// Two classes of 16-bit 12×12 PNGs: horizontal and vertical stripes.
@@ -55,14 +43,22 @@ struct FolderImages: TrainingImages {
         options.steps = 36
         options.warmupSteps = 4
         options.learningRate = 2e-3
-        let trainer = try Trainer(unet: unet, images: FolderImages(dataset: dataset), schedule: NoiseSchedule(),
+        let trainer = try Trainer(unet: unet, images: dataset, schedule: NoiseSchedule(),
                                   options: options)
         let info = ModelInfo(classNames: dataset.classNames, nullClass: trainer.nullClass, bitDepth: 16, resolution: 8)
-        let training = TrainingRun(trainer: trainer, folder: run, plan: .init(),
+        var plan = TrainingRun.Plan()
+        plan.sampleEvery = 18
+        let training = TrainingRun(trainer: trainer, folder: run, plan: plan,
                                    schedulerConfig: SchedulerConfig(kind: .ddpm), info: info)
         var losses: [Double] = []
-        #expect(try training.run(shouldStop: { false }, onStep: { report, _ in losses.append(report.loss) }) == .finished)
+        var grids: [URL] = []
+        #expect(try training.run(shouldStop: { false }, onStep: { report, _ in losses.append(report.loss) },
+                                 onSample: { grids.append($0) }) == .finished)
         #expect(losses.count == 36 && losses.allSatisfy(\.isFinite))
+        // A grid of one sample per class, 8 pixels and a 2-pixel gap each, at steps 18 and 36.
+        #expect(grids == [18, 36].map { training.layout.sampleGrid(step: $0) })
+        let grid = try ImageSource.read(path: grids[1].path)
+        #expect(grid.count == 1 && grid[0].width == 8 * 2 + 2 && grid[0].height == 8)
 
         let model = try ModelFolder.load(from: training.modelFolder)
         #expect(model.info == info)

@@ -1,5 +1,5 @@
 /// The images a training run draws from: what the trainer needs of a dataset.
-/// (`ImageFolderDataset` is adapted to it by the command-line tool.)
+/// (`ImageFolderDataset` conforms: `ImageFolderDataset+TrainingImages.swift`.)
 public protocol TrainingImages {
     /// Number of images.
     var count: Int { get }

@@ -4,6 +4,14 @@ import PhantomPrivacy
 /// The hyper-parameters of a training run. Defaults follow diffusers'
 /// `train_unconditional.py` where it has one.
 public struct TrainingOptions: Equatable, Sendable, Codable {
+    /// The steps that show each of `imageCount` images `epochs` times on average in
+    /// batches of `batchSize`: `⌈epochs · imageCount / batchSize⌉`, at least 1 (how
+    /// `--epochs` becomes a step count; a run then counts steps, so resuming with another
+    /// dataset size does not change its length).
+    public static func steps(epochs: Double, imageCount: Int, batchSize: Int) -> Int {
+        max(1, Int((epochs * Double(imageCount) / Double(batchSize)).rounded(.up)))
+    }
+
     /// How the learning rate moves after warm-up.
     public enum Schedule: String, Sendable, CaseIterable, Codable {
         /// Half a cosine from the base rate down to 0 at the last step.

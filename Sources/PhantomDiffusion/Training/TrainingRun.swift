@@ -1,17 +1,20 @@
 import Dispatch
 import Foundation
+import PhantomImaging
 import PhantomPrivacy
 import PhantomTensor
 
-/// A training run in a folder: drives a ``Trainer`` step by step, writes
+/// A training run in a folder (``RunFolder``): drives a ``Trainer`` step by step, writes
 /// checkpoints (`checkpoints/step-N`), keeps `model/` holding the latest EMA model
 /// in diffusers' layout, appends one JSON line per logged step to `metrics.jsonl`,
-/// and stops cleanly — after a checkpoint — at the last step, after a step budget
-/// or time limit, or when asked to (Ctrl-C).
+/// writes a grid of EMA samples to `samples/` every `sampleEvery` steps, and stops
+/// cleanly — after a checkpoint — at the last step, after a step budget or time limit,
+/// or when asked to (Ctrl-C). The run's records (`run.json` and the configs) are written
+/// before it by ``RunFolder/start(settings:unetConfig:schedulerConfig:)``.
 ///
 /// In a data-parallel job (the trainer's ``Trainer/group``) every process runs the same
-/// loop; only the lead process (rank 0) writes the folder and calls the `onStep`,
-/// `onSample` and `onEvaluate` callbacks. Whether to stop is decided together after each
+/// loop; only the lead process (rank 0) writes the folder and calls the `onStep` and
+/// `onEvaluate` callbacks. Whether to stop is decided together after each
 /// step (any process's time limit or interrupt stops all at the same step), and at each
 /// checkpoint the processes check that their weights are still bit-identical.
 public final class TrainingRun {
@@ -33,7 +36,7 @@ public final class TrainingRun {
         public init() {}
     }
 
-    /// How a call to ``run(shouldStop:onStep:onSample:)`` ended.
+    /// How a call to ``run(shouldStop:onStep:onSample:onEvaluate:)`` ended.
     public enum Outcome: Equatable, Sendable {
         case finished
         case stopped(reason: String)
@@ -47,9 +50,11 @@ public final class TrainingRun {
     /// The U-Net that holds the EMA weights for sampling and export.
     public let emaUNet: UNet2D
 
-    public var checkpointFolder: URL { folder.appendingPathComponent("checkpoints") }
-    public var modelFolder: URL { folder.appendingPathComponent("model") }
-    public var metricsFile: URL { folder.appendingPathComponent("metrics.jsonl") }
+    /// The folder's layout.
+    public var layout: RunFolder { RunFolder(folder) }
+    public var checkpointFolder: URL { layout.checkpoints }
+    public var modelFolder: URL { layout.model }
+    public var metricsFile: URL { layout.metrics }
 
     public init(trainer: Trainer, folder: URL, plan: Plan, schedulerConfig: SchedulerConfig, info: ModelInfo) {
         self.trainer = trainer
@@ -71,11 +76,11 @@ public final class TrainingRun {
     }
 
     /// Trains until the plan or `shouldStop` says to stop. `onStep` sees every
-    /// step's report and the smoothed images per second; `onSample` gets a grid's
-    /// worth of EMA samples `[N, 1, H, W]` in [-1, 1] every `sampleEvery` steps.
+    /// step's report and the smoothed images per second; `onSample` gets the path of each
+    /// sample grid written (every `sampleEvery` steps).
     public func run(shouldStop: () -> Bool,
                     onStep: (StepReport, Double) -> Void,
-                    onSample: (Tensor, Int) -> Void = { _, _ in },
+                    onSample: (URL) -> Void = { _ in },
                     onEvaluate: ((Tensor, [Int]?, Int) -> [String: Double])? = nil) throws(TrainingError) -> Outcome {
         let lead = trainer.group.isLead
         if lead { try prepareFolder() }
@@ -96,7 +101,7 @@ public final class TrainingRun {
                     appendMetrics(report, imagesPerSecond: rate)
                 }
                 if let every = plan.sampleEvery, report.step % every == 0 {
-                    try onSample(sampleGrid(), report.step)
+                    onSample(try writeSampleGrid(step: report.step))
                 }
                 if let every = plan.evaluateEvery, let onEvaluate, report.step % every == 0 {
                     let labels = evaluationLabels()
@@ -160,10 +165,22 @@ public final class TrainingRun {
     }
 
     /// One image per class (or 8 unconditional images), 20 DPM-Solver++ steps from the EMA weights.
-    private func sampleGrid() throws(TrainingError) -> Tensor {
+    /// Samples one image per class (8 when unconditional) from the EMA weights and writes
+    /// them as one grid, 8 to a row, to `samples/step-N.png`; returns its path.
+    private func writeSampleGrid(step: Int) throws(TrainingError) -> URL {
         let classes = info.classNames.count
         let labels: [Int]? = trainer.nullClass == nil ? nil : Array(0..<max(1, classes))
-        return try sampleEMA(labels: labels, count: labels?.count ?? 8)
+        let images = try sampleEMA(labels: labels, count: labels?.count ?? 8)
+        let side = images.shape[2], perImage = side * side
+        let tiles = (0..<images.shape[0]).map { Array(UnsafeBufferPointer(start: images.data + $0 * perImage, count: perImage)) }
+        let file = layout.sampleGrid(step: step)
+        do {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try PNGEncoder.write(ImageGrid.tile(tiles, side: side, columns: min(8, tiles.count)), to: file.path)
+        } catch {
+            throw .io(file: file.path, reason: "cannot write the sample grid (\(fileErrorReason(error)))")
+        }
+        return file
     }
 
     /// The labels of the evaluation samples: `evaluationSamplesPerClass` of each class
