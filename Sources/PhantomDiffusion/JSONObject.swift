@@ -7,15 +7,15 @@ struct JSONObject {
     /// The file the object came from, for error messages.
     let source: String
 
-    init(data: Data, source: String) throws(ConfigError) {
+    init(data: Data, source: String) throws(ModelError) {
         let parsed: Any
         do {
             parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
-            throw ConfigError(file: source, reason: "not valid JSON (\(error.localizedDescription))")
+            throw ModelError(path: source, reason: "not valid JSON (\(error.localizedDescription))")
         }
         guard let object = parsed as? [String: Any] else {
-            throw ConfigError(file: source, reason: "expected a JSON object at the top level")
+            throw ModelError(path: source, reason: "expected a JSON object at the top level")
         }
         values = object
         self.source = source
@@ -35,9 +35,9 @@ struct JSONObject {
 
     func isNull(_ key: String) -> Bool { values[key] == nil || values[key] is NSNull }
 
-    func fail(_ key: String, _ expectation: String) -> ConfigError {
+    func fail(_ key: String, _ expectation: String) -> ModelError {
         let shown = values[key].map { Self.describe($0) } ?? "missing"
-        return ConfigError(file: source, reason: "\"\(key)\" = \(shown): \(expectation)")
+        return ModelError(path: source, reason: "\"\(key)\" = \(shown): \(expectation)")
     }
 
     static func describe(_ value: Any) -> String {
@@ -51,7 +51,7 @@ struct JSONObject {
         return "\(value)"
     }
 
-    func int(_ key: String, default fallback: Int? = nil) throws(ConfigError) -> Int {
+    func int(_ key: String, default fallback: Int? = nil) throws(ModelError) -> Int {
         if isNull(key), let fallback { return fallback }
         guard let number = values[key] as? NSNumber, !Self.isBoolean(values[key]!),
               let exact = Int(exactly: number.doubleValue) else {
@@ -60,11 +60,11 @@ struct JSONObject {
         return exact
     }
 
-    func optionalInt(_ key: String) throws(ConfigError) -> Int? {
+    func optionalInt(_ key: String) throws(ModelError) -> Int? {
         isNull(key) ? nil : try int(key)
     }
 
-    func double(_ key: String, default fallback: Double? = nil) throws(ConfigError) -> Double {
+    func double(_ key: String, default fallback: Double? = nil) throws(ModelError) -> Double {
         if isNull(key), let fallback { return fallback }
         guard let number = values[key] as? NSNumber, !Self.isBoolean(values[key]!), number.doubleValue.isFinite else {
             throw fail(key, "expected a finite number")
@@ -72,7 +72,7 @@ struct JSONObject {
         return number.doubleValue
     }
 
-    func bool(_ key: String, default fallback: Bool? = nil) throws(ConfigError) -> Bool {
+    func bool(_ key: String, default fallback: Bool? = nil) throws(ModelError) -> Bool {
         if isNull(key), let fallback { return fallback }
         guard let value = values[key], Self.isBoolean(value), let flag = value as? Bool else {
             throw fail(key, "expected true or false")
@@ -80,17 +80,17 @@ struct JSONObject {
         return flag
     }
 
-    func string(_ key: String, default fallback: String? = nil) throws(ConfigError) -> String {
+    func string(_ key: String, default fallback: String? = nil) throws(ModelError) -> String {
         if isNull(key), let fallback { return fallback }
         guard let text = values[key] as? String else { throw fail(key, "expected a string") }
         return text
     }
 
-    func optionalString(_ key: String) throws(ConfigError) -> String? {
+    func optionalString(_ key: String) throws(ModelError) -> String? {
         isNull(key) ? nil : try string(key)
     }
 
-    func strings(_ key: String, default fallback: [String]? = nil) throws(ConfigError) -> [String] {
+    func strings(_ key: String, default fallback: [String]? = nil) throws(ModelError) -> [String] {
         if isNull(key), let fallback { return fallback }
         guard let list = values[key] as? [Any], let texts = list as? [String] else {
             throw fail(key, "expected a list of strings")
@@ -98,7 +98,7 @@ struct JSONObject {
         return texts
     }
 
-    func ints(_ key: String, default fallback: [Int]? = nil) throws(ConfigError) -> [Int] {
+    func ints(_ key: String, default fallback: [Int]? = nil) throws(ModelError) -> [Int] {
         if isNull(key), let fallback { return fallback }
         guard let list = values[key] as? [Any] else { throw fail(key, "expected a list of integers") }
         var result: [Int] = []
@@ -112,7 +112,7 @@ struct JSONObject {
     }
 
     /// Requires `key` to be absent, null or one of `allowed`.
-    func require(_ key: String, in allowed: [String], default fallback: String) throws(ConfigError) -> String {
+    func require(_ key: String, in allowed: [String], default fallback: String) throws(ModelError) -> String {
         let value = try string(key, default: fallback)
         guard allowed.contains(value) else {
             throw fail(key, "Phantom supports " + allowed.map { "\"\($0)\"" }.joined(separator: ", "))
@@ -121,15 +121,3 @@ struct JSONObject {
     }
 }
 
-/// A configuration file that cannot be used, with the file and the reason.
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
-    public let file: String
-    public let reason: String
-
-    public init(file: String, reason: String) {
-        self.file = file
-        self.reason = reason
-    }
-
-    public var description: String { "\(file): \(reason)" }
-}

@@ -30,23 +30,21 @@ public struct ModelFolder {
         let fileManager = FileManager.default
         var isDirectory: ObjCBool = false
         guard fileManager.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ModelError(file: url.path, reason: "no such model folder")
+            throw ModelError(path: url.path, reason: "no such model folder")
         }
         let pipelineUNet = url.appendingPathComponent("unet")
         let unetFolder = fileManager.fileExists(atPath: pipelineUNet.appendingPathComponent("config.json").path)
             ? pipelineUNet : url
         let configURL = unetFolder.appendingPathComponent("config.json")
         guard fileManager.fileExists(atPath: configURL.path) else {
-            throw ModelError(file: url.path, reason: "not a model folder: neither unet/config.json nor config.json exists")
+            throw ModelError(path: url.path, reason: "not a model folder: neither unet/config.json nor config.json exists")
         }
         let config: UNetConfig
-        do { config = try UNetConfig(contentsOf: configURL) } catch {
-            throw ModelError(file: error.file, reason: error.reason)
-        }
+        config = try UNetConfig(contentsOf: configURL)
         let weightsURL = unetFolder.appendingPathComponent(weightsName)
         let weights: SafetensorsFile
         do { weights = try SafetensorsFile(contentsOf: weightsURL) } catch {
-            throw ModelError(file: error.path, reason: error.reason)
+            throw ModelError(path: error.path, reason: error.reason)
         }
         let unet = UNet2D(config: config)
         try unet.loadWeights(from: weights)
@@ -54,16 +52,14 @@ public struct ModelFolder {
         let schedulerURL = url.appendingPathComponent("scheduler/scheduler_config.json")
         var scheduler: SchedulerConfig?
         if fileManager.fileExists(atPath: schedulerURL.path) {
-            do { scheduler = try SchedulerConfig(contentsOf: schedulerURL) } catch {
-                throw ModelError(file: error.file, reason: error.reason)
-            }
+            scheduler = try SchedulerConfig(contentsOf: schedulerURL)
         }
         let infoURL = url.appendingPathComponent(ModelInfo.fileName)
         let info = fileManager.fileExists(atPath: infoURL.path)
             ? try ModelInfo(json: try readFile(infoURL), source: infoURL.path)
             : ModelInfo(classNames: [], nullClass: nil, bitDepth: 8)
         if let classes = config.numClassEmbeds, info.classNames.count > classes {
-            throw ModelError(file: infoURL.path, reason: "\(info.classNames.count) class names for a model with \(classes) class embeddings")
+            throw ModelError(path: infoURL.path, reason: "\(info.classNames.count) class names for a model with \(classes) class embeddings")
         }
         return ModelFolder(unet: unet, schedulerConfig: scheduler, info: info)
     }
@@ -96,7 +92,7 @@ public struct ModelFolder {
             throw error
         } catch {
             try? fileManager.removeItem(at: staging)
-            throw ModelError(file: url.path, reason: "cannot write the model folder (\(fileErrorReason(error)))")
+            throw ModelError(path: url.path, reason: "cannot write the model folder (\(fileErrorReason(error)))")
         }
     }
 }
@@ -104,7 +100,7 @@ public struct ModelFolder {
 /// Reads a whole file, failing with its path.
 func readFile(_ url: URL) throws(ModelError) -> Data {
     do { return try Data(contentsOf: url) } catch {
-        throw ModelError(file: url.path, reason: "cannot read (\(fileErrorReason(error)))")
+        throw ModelError(path: url.path, reason: "cannot read (\(fileErrorReason(error)))")
     }
 }
 

@@ -32,29 +32,22 @@ public struct ModelInfo: Equatable, Sendable {
     }
 
     init(json data: Data, source: String) throws(ModelError) {
-        let object: JSONObject
-        do { object = try JSONObject(data: data, source: source) } catch {
-            throw ModelError(file: error.file, reason: error.reason)
-        }
-        do throws(ConfigError) {
-            classNames = try object.strings("class_names", default: [])
-            nullClass = try object.optionalInt("null_class")
-            bitDepth = try object.int("bit_depth", default: 8)
-            resolution = try object.optionalInt("resolution")
-            guidanceScale = object.isNull("guidance_scale") ? nil : try object.double("guidance_scale")
-            if object.isNull("privacy") {
-                privacy = nil
-            } else {
-                guard let values = object.values["privacy"] as? [String: Any], let guarantee = DPSGDGuarantee(jsonObject: values) else {
-                    throw object.fail("privacy", "expected the object of a DP-SGD guarantee")
-                }
-                privacy = guarantee
+        let object = try JSONObject(data: data, source: source)
+        classNames = try object.strings("class_names", default: [])
+        nullClass = try object.optionalInt("null_class")
+        bitDepth = try object.int("bit_depth", default: 8)
+        resolution = try object.optionalInt("resolution")
+        guidanceScale = object.isNull("guidance_scale") ? nil : try object.double("guidance_scale")
+        if object.isNull("privacy") {
+            privacy = nil
+        } else {
+            guard let values = object.values["privacy"] as? [String: Any], let guarantee = DPSGDGuarantee(jsonObject: values) else {
+                throw object.fail("privacy", "expected the object of a DP-SGD guarantee")
             }
-        } catch {
-            throw ModelError(file: error.file, reason: error.reason)
+            privacy = guarantee
         }
         guard bitDepth == 8 || bitDepth == 16 else {
-            throw ModelError(file: source, reason: "\"bit_depth\" = \(bitDepth): must be 8 or 16")
+            throw ModelError(path: source, reason: "\"bit_depth\" = \(bitDepth): must be 8 or 16")
         }
     }
 

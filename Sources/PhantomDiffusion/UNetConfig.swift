@@ -72,16 +72,16 @@ extension UNetConfig {
     static let bookkeepingKeys: Set<String> = ["_class_name", "_diffusers_version", "_name_or_path"]
 
     /// Reads and validates a diffusers `config.json`.
-    public init(contentsOf url: URL) throws(ConfigError) {
+    public init(contentsOf url: URL) throws(ModelError) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ConfigError(file: url.path, reason: "cannot read (\(fileErrorReason(error)))")
+            throw ModelError(path: url.path, reason: "cannot read (\(fileErrorReason(error)))")
         }
         try self.init(json: data, source: url.path)
     }
 
     /// Parses and validates the JSON text of a diffusers `config.json`.
-    public init(json data: Data, source: String) throws(ConfigError) {
+    public init(json data: Data, source: String) throws(ModelError) {
         let object = try JSONObject(data: data, source: source)
         if let name = object.values["_class_name"] as? String, name != "UNet2DModel" {
             throw object.fail("_class_name", "Phantom reads UNet2DModel configurations")
@@ -153,9 +153,9 @@ extension UNetConfig {
     }
 
     /// Checks sizes and their relations, failing with the key that is wrong.
-    public func validate(source: String) throws(ConfigError) {
-        func fail(_ key: String, _ value: Any, _ reason: String) -> ConfigError {
-            ConfigError(file: source, reason: "\"\(key)\" = \(JSONObject.describe(value)): \(reason)")
+    public func validate(source: String) throws(ModelError) {
+        func fail(_ key: String, _ value: Any, _ reason: String) -> ModelError {
+            ModelError(path: source, reason: "\"\(key)\" = \(JSONObject.describe(value)): \(reason)")
         }
         let limit = 1 << 16
         guard (1...4096).contains(sampleSize) else { throw fail("sample_size", sampleSize, "must be in 1...4096") }

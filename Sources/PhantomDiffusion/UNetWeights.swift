@@ -43,13 +43,13 @@ extension UNet2D {
         if !unexpected.isEmpty { problems.append("unexpected: " + unexpected.sorted().joined(separator: ", ")) }
         if !misshaped.isEmpty { problems.append("wrong shape: " + misshaped.joined(separator: ", ")) }
         guard problems.isEmpty else {
-            throw ModelError(file: file.path, reason: "weights do not fit this configuration; " + problems.joined(separator: "; "))
+            throw ModelError(path: file.path, reason: "weights do not fit this configuration; " + problems.joined(separator: "; "))
         }
         for (name, tensor) in found {
             do {
                 try tensor.copyFloats(into: parameters[name]!.value.buffer)
             } catch {
-                throw ModelError(file: file.path, reason: error.reason)
+                throw ModelError(path: file.path, reason: error.reason)
             }
         }
     }
@@ -63,7 +63,7 @@ extension UNet2D {
         do {
             try SafetensorsWriter.write(entries, metadata: metadata, to: url)
         } catch {
-            throw ModelError(file: url.path, reason: error.reason)
+            throw ModelError(path: url.path, reason: error.reason)
         }
     }
 }

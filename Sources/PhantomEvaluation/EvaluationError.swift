@@ -1,6 +1,8 @@
+import PhantomSafetensors
+
 /// The one error type of PhantomEvaluation: which file or folder, and what is wrong.
 /// The command line prints it as `error: <path>: <reason>`.
-public struct EvaluationError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct EvaluationError: FileError, Sendable, Hashable {
     /// The file or folder concerned, as given.
     public var path: String
     /// A short human-readable reason.
@@ -10,6 +12,4 @@ public struct EvaluationError: Error, Sendable, Hashable, CustomStringConvertibl
         self.path = path
         self.reason = reason
     }
-
-    public var description: String { "\(path): \(reason)" }
 }

@@ -1,3 +1,5 @@
+import PhantomSafetensors
+
 /// A file that could not be used, and why.
 public struct FileIssue: Sendable, Hashable, CustomStringConvertible {
     /// The file's path as given to (or found by) the loader.
@@ -18,7 +20,7 @@ public struct FileIssue: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Every failure on user input (files, folders, image contents) is reported as an
 /// `ImagingError`; nothing in this module traps on bad input.
-public struct ImagingError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ImagingError: FileError, Sendable, Hashable {
     /// The category of failure, for callers that react differently to each.
     public enum Kind: Sendable, Hashable {
         /// The file or folder could not be opened or read (missing, permissions, a directory…).
@@ -52,7 +54,4 @@ public struct ImagingError: Error, Sendable, Hashable, CustomStringConvertible {
         self.reason = reason
         self.issues = issues
     }
-
-    /// `"<path>: <reason>"`.
-    public var description: String { "\(path): \(reason)" }
 }

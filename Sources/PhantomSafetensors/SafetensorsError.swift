@@ -3,7 +3,7 @@
 /// Every failure on a file's contents (a forged or truncated header, impossible
 /// offsets, a wrong dtype for a conversion) and every I/O failure is reported as a
 /// `SafetensorsError`; nothing in this module traps on untrusted input.
-public struct SafetensorsError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct SafetensorsError: FileError, Sendable, Hashable {
     /// The category of failure, for callers (and tests) that tell them apart.
     public enum Kind: Sendable, Hashable {
         /// The file could not be opened or read.
@@ -34,9 +34,6 @@ public struct SafetensorsError: Error, Sendable, Hashable, CustomStringConvertib
         self.path = path
         self.reason = reason
     }
-
-    /// `"<path>: <reason>"`.
-    public var description: String { "\(path): \(reason)" }
 }
 
 /// A tensor name as it appears in an error message: JSON-quoted, with control

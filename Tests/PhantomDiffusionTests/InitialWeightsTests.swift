@@ -49,7 +49,7 @@ import Testing
             _ = try initial.configuration(resolution: 8, classNames: ["x", "y"])
             Issue.record("classes of other names were accepted")
         } catch {
-            #expect(error.file == folder.path && error.reason.contains("a, b"), "\(error)")
+            #expect(error.path == folder.path && error.reason.contains("a, b"), "\(error)")
         }
     }
 }

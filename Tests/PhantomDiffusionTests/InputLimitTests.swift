@@ -112,10 +112,10 @@ import PhantomImaging
         (#""norm_eps": -1"#, "norm_eps"),
     ])
     func absurdModelSizesAreConfigErrors(override: String, key: String) {
-        let error = #expect(throws: ConfigError.self) {
+        let error = #expect(throws: ModelError.self) {
             try UNetConfig(json: Self.unetJSON(override), source: "config.json")
         }
-        #expect(error?.file == "config.json")
+        #expect(error?.path == "config.json")
         #expect(error?.reason.contains(key) == true, "\(String(describing: error))")
     }
 
@@ -132,11 +132,11 @@ import PhantomImaging
                 let data = try Data(contentsOf: folder.appendingPathComponent(name))
                 switch harness {
                 case "unet_config":
-                    let error = #expect(throws: ConfigError.self, "\(name)") { try UNetConfig(json: data, source: name) }
-                    #expect(error?.file == name)
+                    let error = #expect(throws: ModelError.self, "\(name)") { try UNetConfig(json: data, source: name) }
+                    #expect(error?.path == name)
                 case "scheduler_config":
-                    let error = #expect(throws: ConfigError.self, "\(name)") { try SchedulerConfig(json: data, source: name) }
-                    #expect(error?.file == name)
+                    let error = #expect(throws: ModelError.self, "\(name)") { try SchedulerConfig(json: data, source: name) }
+                    #expect(error?.path == name)
                 default:
                     let error = #expect(throws: SafetensorsError.self, "\(name)") { try SafetensorsFile(data: data, path: name) }
                     #expect(error?.path == name)
@@ -150,7 +150,7 @@ import PhantomImaging
     @Test func configOfOneMillionChannelsNamesTheKeyAndTheLimit() {
         // The example of the issue, with one block so the block types match.
         let json = Self.unetJSON(#""block_out_channels": [1000000], "down_block_types": ["DownBlock2D"], "up_block_types": ["UpBlock2D"]"#)
-        let error = #expect(throws: ConfigError.self) { try UNetConfig(json: json, source: "config.json") }
+        let error = #expect(throws: ModelError.self) { try UNetConfig(json: json, source: "config.json") }
         #expect(error?.reason == "\"block_out_channels\" = [1000000]: expected 1 to 8 positive channel counts up to 65536")
     }
 
@@ -158,7 +158,7 @@ import PhantomImaging
     /// (one 3×3 convolution of 65536 → 65536 channels is 38.7 G parameters).
     @Test func configWhoseWeightsCannotFitInMemoryIsAConfigError() {
         let json = Self.unetJSON(#""block_out_channels": [65536, 65536], "norm_num_groups": 32"#)
-        let error = #expect(throws: ConfigError.self) { try UNetConfig(json: json, source: "config.json") }
+        let error = #expect(throws: ModelError.self) { try UNetConfig(json: json, source: "config.json") }
         #expect(error?.reason.hasPrefix("\"block_out_channels\" = [65536,65536]: about") == true)
     }
 

@@ -26,7 +26,7 @@ import Testing
                 _ = try ModelInfo(json: Data(text.utf8), source: "m/phantom.json")
                 Issue.record("accepted \(text)")
             } catch {
-                #expect(error.file == "m/phantom.json")
+                #expect(error.path == "m/phantom.json")
                 #expect(error.reason.contains("guidance_scale") || error.reason.contains("privacy"), "\(error.reason)")
             }
         }

@@ -80,17 +80,17 @@ import Testing
     @Test(arguments: rejected.indices)
     func rejectsWhatItCannotComputeNamingKeyAndValue(index: Int) {
         let (kind, key, value, shown) = Self.rejected[index]
-        let error = #expect(throws: ConfigError.self) {
+        let error = #expect(throws: ModelError.self) {
             var dictionary: [String: Any] = ["_class_name": kind]
             dictionary[key] = value
             return try SchedulerConfig(dictionary: dictionary, source: "bad.json")
         }
-        #expect(error?.file == "bad.json")
+        #expect(error?.path == "bad.json")
         #expect(error?.reason.hasPrefix("\"\(key)\" = \(shown): ") == true, "\(error?.reason ?? "accepted")")
     }
 
     @Test func rejectsAMissingClassName() {
-        let error = #expect(throws: ConfigError.self) {
+        let error = #expect(throws: ModelError.self) {
             try SchedulerConfig(json: Data("{\"beta_start\": 0.001}".utf8), source: "nameless.json")
         }
         #expect(error?.reason.hasPrefix("\"_class_name\" = missing") == true)
@@ -108,7 +108,7 @@ import Testing
         #expect(try dpm.converted(to: .ddpm) == ddpm)
 
         ddpm.betaSchedule = .sigmoid
-        let error = #expect(throws: ConfigError.self) { try ddpm.converted(to: .ddim) }
+        let error = #expect(throws: ModelError.self) { try ddpm.converted(to: .ddim) }
         #expect(error?.reason.hasPrefix("\"beta_schedule\" = \"sigmoid\"") == true)
     }
 }

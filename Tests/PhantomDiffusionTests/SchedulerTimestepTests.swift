@@ -20,7 +20,7 @@ import Testing
             } else {
                 // Leading spacing, steps_offset 1, 1000 steps: diffusers' list starts at 1000.
                 #expect(config.timestepSpacing == .leading && config.stepsOffset == 1 && count == 1000)
-                let error = #expect(throws: ConfigError.self) { try scheduler.setTimesteps(count) }
+                let error = #expect(throws: ModelError.self) { try scheduler.setTimesteps(count) }
                 #expect(error?.reason.contains("\"steps_offset\" = 1") == true)
                 #expect(error?.reason.contains("timestep 1000") == true)
             }
@@ -51,7 +51,7 @@ import Testing
     func stepCountsOutsideTheTrainingRangeAreRejected(kind: SchedulerConfig.Kind) {
         let scheduler = SchedulerConfig(kind: kind).makeScheduler()
         for count in [0, -3, 1001] {
-            let error = #expect(throws: ConfigError.self) { try scheduler.setTimesteps(count) }
+            let error = #expect(throws: ModelError.self) { try scheduler.setTimesteps(count) }
             #expect(error?.reason.contains("must be in 1...1000") == true)
         }
     }
@@ -62,7 +62,7 @@ import Testing
         var config = SchedulerConfig(kind: .ddim)
         config.timestepSpacing = .trailing
         let scheduler = config.makeScheduler()
-        let error = #expect(throws: ConfigError.self) { try scheduler.setTimesteps(61) }
+        let error = #expect(throws: ModelError.self) { try scheduler.setTimesteps(61) }
         #expect(error?.reason.contains("timestep -1") == true)
         #expect(throws: Never.self) { try scheduler.setTimesteps(60) }
     }

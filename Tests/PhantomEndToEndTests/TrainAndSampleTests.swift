@@ -95,7 +95,7 @@ import Testing
             _ = try ModelFolder.load(from: empty)
             Issue.record("loading a model without weights succeeded")
         } catch {
-            #expect(error.file.hasSuffix("diffusion_pytorch_model.safetensors"))
+            #expect(error.path.hasSuffix("diffusion_pytorch_model.safetensors"))
         }
     }
 }

@@ -29,7 +29,7 @@ public final class Sampler {
     /// in `steps` scheduler steps. Returns `[B, channels, size, size]` in [-1, 1].
     /// `progress` is called after each step with the number of steps done.
     public func sample(indices: [Int], labels: [Int]?, seed: UInt64, steps: Int, guidanceScale: Float = 1,
-                       progress: (Int) -> Void = { _ in }) throws(ConfigError) -> Tensor {
+                       progress: (Int) -> Void = { _ in }) throws(ModelError) -> Tensor {
         let config = unet.config
         let batch = indices.count, size = config.sampleSize
         let shape = [batch, config.inChannels, size, size]

@@ -29,7 +29,7 @@ public final class DDIMScheduler: SamplingScheduler {
     }
 
     @discardableResult
-    public func setTimesteps(_ count: Int) throws(ConfigError) -> [Int] {
+    public func setTimesteps(_ count: Int) throws(ModelError) -> [Int] {
         timesteps = try config.inferenceTimesteps(count) { count in
             config.timestepSpacing.timesteps(count: count, trainSteps: config.numTrainTimesteps,
                                              stepsOffset: config.stepsOffset)

@@ -44,7 +44,7 @@ public final class DPMSolverMultistepScheduler: SamplingScheduler {
     }
 
     @discardableResult
-    public func setTimesteps(_ count: Int) throws(ConfigError) -> [Int] {
+    public func setTimesteps(_ count: Int) throws(ModelError) -> [Int] {
         timesteps = try config.inferenceTimesteps(count) { count in
             config.timestepSpacing.solverTimesteps(count: count, trainSteps: config.numTrainTimesteps,
                                                    stepsOffset: config.stepsOffset)

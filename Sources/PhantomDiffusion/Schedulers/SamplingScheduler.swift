@@ -35,7 +35,7 @@ public protocol SamplingScheduler: AnyObject {
     /// then reads ᾱ[−1], the last one). The error's file is `scheduler_config.json` and
     /// its reason names the step count and the keys involved.
     @discardableResult
-    func setTimesteps(_ count: Int) throws(ConfigError) -> [Int]
+    func setTimesteps(_ count: Int) throws(ModelError) -> [Int]
 
     /// Whether ``step(modelOutput:timestep:sample:noise:into:)`` at `timestep` uses
     /// Gaussian noise (so the caller draws it only then).
@@ -78,14 +78,14 @@ extension SchedulerConfig {
 
     /// The timesteps `spacing` gives for `count` steps, after checking `count` and then
     /// that every timestep is one the model was trained on.
-    func inferenceTimesteps(_ count: Int, spacing: (Int) -> [Int]) throws(ConfigError) -> [Int] {
+    func inferenceTimesteps(_ count: Int, spacing: (Int) -> [Int]) throws(ModelError) -> [Int] {
         guard (1...numTrainTimesteps).contains(count) else {
-            throw ConfigError(file: Self.fileName,
+            throw ModelError(path: Self.fileName,
                               reason: "\(count) inference steps: must be in 1...\(numTrainTimesteps) (num_train_timesteps)")
         }
         let timesteps = spacing(count)
         if let outside = timesteps.first(where: { !(0..<numTrainTimesteps).contains($0) }) {
-            throw ConfigError(file: Self.fileName, reason: "\(count) inference steps with \"timestep_spacing\" = "
+            throw ModelError(path: Self.fileName, reason: "\(count) inference steps with \"timestep_spacing\" = "
                 + "\"\(timestepSpacing.rawValue)\" and \"steps_offset\" = \(stepsOffset) give timestep \(outside), "
                 + "outside the trained 0..<\(numTrainTimesteps); choose another step count or spacing")
         }

@@ -33,10 +33,10 @@ extension SchedulerConfig {
     }
 
     /// Reads and validates a `scheduler_config.json`.
-    public init(contentsOf url: URL) throws(ConfigError) {
+    public init(contentsOf url: URL) throws(ModelError) {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw ConfigError(file: url.path, reason: "cannot read (\(fileErrorReason(error)))")
+            throw ModelError(path: url.path, reason: "cannot read (\(fileErrorReason(error)))")
         }
         try self.init(json: data, source: url.path)
     }
@@ -50,16 +50,16 @@ extension SchedulerConfig {
     /// sigmas; on algorithm types other than `dpmsolver++` and solver orders above 2; on
     /// any name diffusers' class would not accept (`sigmoid` betas outside DDPM, for
     /// one); and on out-of-range numbers.
-    public init(json data: Data, source: String) throws(ConfigError) {
+    public init(json data: Data, source: String) throws(ModelError) {
         try self.init(object: JSONObject(data: NonFiniteJSON.quotingBareWords(data), source: source))
     }
 
     /// Validates an already parsed configuration dictionary (`source` names it in errors).
-    public init(dictionary: [String: Any], source: String) throws(ConfigError) {
+    public init(dictionary: [String: Any], source: String) throws(ModelError) {
         try self.init(object: JSONObject(values: dictionary, source: source))
     }
 
-    private init(object: JSONObject) throws(ConfigError) {
+    private init(object: JSONObject) throws(ModelError) {
         guard let name = object.values["_class_name"] as? String, let kind = Kind(rawValue: name) else {
             throw object.fail("_class_name", "Phantom reads " + Kind.allCases.map(\.rawValue).joined(separator: ", "))
         }
@@ -79,7 +79,7 @@ extension SchedulerConfig {
         ignoredKeys = object.values.keys.filter { !known.contains($0) }.sorted()
     }
 
-    private mutating func readCommonKeys(_ object: JSONObject) throws(ConfigError) {
+    private mutating func readCommonKeys(_ object: JSONObject) throws(ModelError) {
         numTrainTimesteps = try object.int("num_train_timesteps", default: 1000)
         guard (2...100_000).contains(numTrainTimesteps) else {
             throw object.fail("num_train_timesteps", "must be in 2...100000")
@@ -101,13 +101,13 @@ extension SchedulerConfig {
         }
     }
 
-    private mutating func readClipping(_ object: JSONObject) throws(ConfigError) {
+    private mutating func readClipping(_ object: JSONObject) throws(ModelError) {
         clipSample = try object.bool("clip_sample", default: true)
         clipSampleRange = try object.double("clip_sample_range", default: 1)
         guard clipSampleRange > 0 else { throw object.fail("clip_sample_range", "must be positive") }
     }
 
-    private mutating func readSolverKeys(_ object: JSONObject) throws(ConfigError) {
+    private mutating func readSolverKeys(_ object: JSONObject) throws(ModelError) {
         _ = try object.require("algorithm_type", in: ["dpmsolver++"], default: "dpmsolver++")
         solverOrder = try object.int("solver_order", default: 2)
         guard (1...2).contains(solverOrder) else { throw object.fail("solver_order", "Phantom supports 1 and 2") }
@@ -178,7 +178,7 @@ extension SchedulerConfig {
     /// does: shared keys keep their values, the other class's own keys take its defaults,
     /// and keys the other class does not take are dropped.
     /// Fails when the other class cannot take a value (for example `sigmoid` betas outside DDPM).
-    public func converted(to other: Kind) throws(ConfigError) -> SchedulerConfig {
+    public func converted(to other: Kind) throws(ModelError) -> SchedulerConfig {
         let known = Self.knownKeys(other)
         var object = jsonObject().filter { known.contains($0.key) }
         object["_class_name"] = other.rawValue
@@ -190,20 +190,20 @@ extension JSONObject {
     /// Reads `key` as one of `allowed`'s raw values (absent or null: `fallback`).
     func choice<Value: RawRepresentable & CaseIterable>(
         _ key: String, among allowed: [Value] = Array(Value.allCases), default fallback: Value
-    ) throws(ConfigError) -> Value where Value.RawValue == String {
+    ) throws(ModelError) -> Value where Value.RawValue == String {
         let name = try require(key, in: allowed.map(\.rawValue), default: fallback.rawValue)
         return allowed.first { $0.rawValue == name } ?? fallback
     }
 
     /// Reads a β bound, which must be in [0, 1).
-    func beta(_ key: String, default fallback: Double) throws(ConfigError) -> Double {
+    func beta(_ key: String, default fallback: Double) throws(ModelError) -> Double {
         let value = try double(key, default: fallback)
         guard value >= 0 && value < 1 else { throw fail(key, "must be in [0, 1)") }
         return value
     }
 
     /// Requires `key` to be absent, null or false.
-    func requireFalse(_ key: String, _ reason: String) throws(ConfigError) {
+    func requireFalse(_ key: String, _ reason: String) throws(ModelError) {
         if try bool(key, default: false) { throw fail(key, reason + "; Phantom supports false") }
     }
 }

@@ -43,7 +43,7 @@ public enum Checkpoint {
             throw error
         } catch {
             try? fileManager.removeItem(at: staging)
-            throw .io(file: destination.path, reason: "cannot write the checkpoint (\(fileErrorReason(error, path: staging.appendingPathComponent("state.json"))))")
+            throw .io(path: destination.path, reason: "cannot write the checkpoint (\(fileErrorReason(error, path: staging.appendingPathComponent("state.json"))))")
         }
         StagedDirectory.removeLeftovers(in: folder, namePrefix: prefix)
         return destination
@@ -74,7 +74,7 @@ public enum Checkpoint {
               let state = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let step = state["step"] as? Int, let optimizerSteps = state["optimizer_steps"] as? Int,
               let emaSteps = state["ema_steps"] as? Int else {
-            throw .io(file: stateURL.path, reason: "missing or unreadable checkpoint state")
+            throw .io(path: stateURL.path, reason: "missing or unreadable checkpoint state")
         }
         try load(trainer.unet.namedParameters.map { ($0.name, $0.parameter.value) },
                  from: checkpoint.appendingPathComponent("unet.safetensors"))
@@ -90,7 +90,7 @@ public enum Checkpoint {
         let entries = tensors.map { SafetensorsWriter.Entry.float32($0.name, shape: $0.tensor.shape,
                                                                      UnsafeBufferPointer($0.tensor.buffer)) }
         do { try SafetensorsWriter.write(entries, to: url) } catch {
-            throw .io(file: url.path, reason: error.reason)
+            throw .io(path: url.path, reason: error.reason)
         }
     }
 
@@ -101,7 +101,7 @@ public enum Checkpoint {
                 try file.copyFloats(named: name, shape: tensor.shape, into: tensor.buffer)
             }
         } catch {
-            throw .io(file: url.path, reason: error.reason)
+            throw .io(path: url.path, reason: error.reason)
         }
     }
 }

@@ -26,21 +26,21 @@ public struct InitialWeights {
     public func configuration(resolution: Int, classNames: [String]) throws(ModelError) -> UNetConfig {
         var config = model.unet.config
         guard config.inChannels == 1, config.outChannels == 1 else {
-            throw ModelError(file: path, reason: "Phantom trains 1-channel models; this one has \(config.inChannels) in, \(config.outChannels) out")
+            throw ModelError(path: path, reason: "Phantom trains 1-channel models; this one has \(config.inChannels) in, \(config.outChannels) out")
         }
         guard resolution % config.downsamplingFactor == 0 else {
-            throw ModelError(file: path, reason: "--resolution \(resolution) is not a multiple of the model's downsampling factor \(config.downsamplingFactor)")
+            throw ModelError(path: path, reason: "--resolution \(resolution) is not a multiple of the model's downsampling factor \(config.downsamplingFactor)")
         }
         if classNames.count >= 2 {
             guard let embeds = config.numClassEmbeds else {
-                throw ModelError(file: path, reason: "the model is unconditional but the data has \(classNames.count) classes")
+                throw ModelError(path: path, reason: "the model is unconditional but the data has \(classNames.count) classes")
             }
             guard embeds == classNames.count + 1 else {
-                throw ModelError(file: path, reason: "the model has \(embeds) class embeddings (\(embeds - 1) classes and the null class); the data has \(classNames.count) classes (\(classNames.joined(separator: ", ")))")
+                throw ModelError(path: path, reason: "the model has \(embeds) class embeddings (\(embeds - 1) classes and the null class); the data has \(classNames.count) classes (\(classNames.joined(separator: ", ")))")
             }
             let named = model.info.classNames
             guard named.isEmpty || named == classNames else {
-                throw ModelError(file: path, reason: "the model's classes are \(named.joined(separator: ", ")); the data's are \(classNames.joined(separator: ", ")) (rename the class folders to match, in the same order)")
+                throw ModelError(path: path, reason: "the model's classes are \(named.joined(separator: ", ")); the data's are \(classNames.joined(separator: ", ")) (rename the class folders to match, in the same order)")
             }
         }
         config.sampleSize = resolution

@@ -63,7 +63,7 @@ public struct RunFolder: Sendable {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(settings).write(to: file, options: .atomic)
         } catch {
-            throw .io(file: file.path, reason: "cannot write (\(fileErrorReason(error)))")
+            throw .io(path: file.path, reason: "cannot write (\(fileErrorReason(error)))")
         }
     }
 
@@ -75,12 +75,12 @@ public struct RunFolder: Sendable {
         do {
             settings = try JSONDecoder().decode(RunSettings.self, from: Data(contentsOf: settingsFile))
         } catch {
-            throw .io(file: settingsFile.path, reason: "cannot read the run's settings (\(fileErrorReason(error)))")
+            throw .io(path: settingsFile.path, reason: "cannot read the run's settings (\(fileErrorReason(error)))")
         }
         do {
             return (settings, try UNetConfig(contentsOf: unetConfigFile), try SchedulerConfig(contentsOf: schedulerConfigFile))
         } catch {
-            throw .io(file: url.path, reason: "cannot read the run's configs (\(error))")
+            throw .io(path: url.path, reason: "cannot read the run's configs (\(error))")
         }
     }
 }

@@ -3,7 +3,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// The loss or the gradient stopped being finite (and the skip allowance is used up).
     case nonFinite(step: Int, loss: Double, gradientNorm: Double)
     /// A file or folder of the run could not be read or written.
-    case io(file: String, reason: String)
+    case io(path: String, reason: String)
     /// The run's settings or data do not fit together.
     case invalid(String)
 
@@ -12,8 +12,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .nonFinite(step, loss, norm):
             return "step \(step): the loss (\(loss)) or gradient norm (\(norm)) is not finite. "
                 + "The last checkpoint is kept; try a lower --lr, a smaller --grad-clip, or --skip-nonfinite N."
-        case let .io(file, reason):
-            return "\(file): \(reason)"
+        case let .io(path, reason):
+            return "\(path): \(reason)"
         case let .invalid(reason):
             return reason
         }

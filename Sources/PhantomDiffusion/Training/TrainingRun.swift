@@ -160,7 +160,7 @@ public final class TrainingRun {
         do {
             try ModelFolder(unet: emaUNet, schedulerConfig: schedulerConfig, info: info).write(to: modelFolder)
         } catch {
-            throw .io(file: error.file, reason: error.reason)
+            throw .io(path: error.path, reason: error.reason)
         }
     }
 
@@ -178,7 +178,7 @@ public final class TrainingRun {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try PNGEncoder.write(ImageGrid.tile(tiles, side: side, columns: min(8, tiles.count)), to: file.path)
         } catch {
-            throw .io(file: file.path, reason: "cannot write the sample grid (\(fileErrorReason(error)))")
+            throw .io(path: file.path, reason: "cannot write the sample grid (\(fileErrorReason(error)))")
         }
         return file
     }
@@ -217,10 +217,10 @@ public final class TrainingRun {
         do {
             try FileManager.default.createDirectory(at: checkpointFolder, withIntermediateDirectories: true)
         } catch {
-            throw .io(file: checkpointFolder.path, reason: "cannot create (\(fileErrorReason(error)))")
+            throw .io(path: checkpointFolder.path, reason: "cannot create (\(fileErrorReason(error)))")
         }
         guard FileManager.default.isWritableFile(atPath: checkpointFolder.path) else {
-            throw .io(file: checkpointFolder.path, reason: "not writable")
+            throw .io(path: checkpointFolder.path, reason: "not writable")
         }
     }
 

@@ -1,5 +1,5 @@
 // libFuzzer harness: SchedulerConfig(json:source:) on arbitrary bytes.
-// Contract: any input is either accepted or rejected with a ConfigError naming the
+// Contract: any input is either accepted or rejected with a ModelError naming the
 // source. An accepted configuration writes JSON that reads back to an equal
 // configuration, converts to the other classes or fails cleanly, builds its noise
 // schedule, and sets timesteps for a few counts or fails cleanly.
@@ -15,7 +15,7 @@ public func fuzzSchedulerConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> In
         config = try SchedulerConfig(json: Data(bytes: data, count: size), source: "fuzz.json")
     } catch {
         if verbose { print("rejected: \(error)") }
-        precondition(error.file == "fuzz.json", "error does not name the file: \(error)")
+        precondition(error.path == "fuzz.json", "error does not name the file: \(error)")
         return 0
     }
     if verbose { print("accepted: \(config.kind) T=\(config.numTrainTimesteps)") }

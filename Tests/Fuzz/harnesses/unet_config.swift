@@ -1,5 +1,5 @@
 // libFuzzer harness: UNetConfig(json:source:) on arbitrary bytes.
-// Contract: any input is either accepted or rejected with a ConfigError naming the
+// Contract: any input is either accepted or rejected with a ModelError naming the
 // source. An accepted configuration writes JSON that reads back to an equal
 // configuration, and a small one builds a UNet2D that runs forward and backward.
 import Foundation
@@ -15,7 +15,7 @@ public func fuzzUNetConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         config = try UNetConfig(json: Data(bytes: data, count: size), source: "fuzz.json")
     } catch {
         if verbose { print("rejected: \(error)") }
-        precondition(error.file == "fuzz.json", "error does not name the file: \(error)")
+        precondition(error.path == "fuzz.json", "error does not name the file: \(error)")
         return 0
     }
     if verbose { print("accepted: \(config.blockOutChannels), sample \(config.sampleSize)") }
