@@ -19,7 +19,7 @@ build: deps
 release: deps
 	swift build -c release
 
-## test: the whole suite (XCTest and Swift Testing), then the kill-and-resume test (~40 s)
+## test: the whole suite (Swift Testing), then the kill-and-resume test (~40 s)
 ## and the two-rank MPI test (~90 s; only where mpirun exists).
 test: deps
 	swift test

@@ -23,6 +23,8 @@ final class ResnetBlock: Module {
     private var hidden: Tensor?
     /// The tensors conv1 and conv2 read; nil for conv2 when it read dropout's own output.
     private var conv1Input: Tensor?, conv2Input: Tensor?
+    /// Dropout's output, conv2's input, kept until backward (a pool tensor).
+    private var droppedInput: Tensor?
     private var timeGradient: Tensor?
 
     init(inChannels: Int, outChannels: Int, timeChannels: Int, groups: Int, epsilon: Float,
@@ -35,7 +37,7 @@ final class ResnetBlock: Module {
         conv2 = Conv2d(inChannels: outChannels, outChannels: outChannels, kernel: 3, padding: 1, workspace: workspace)
         shortcut = inChannels == outChannels ? nil
             : Conv2d(inChannels: inChannels, outChannels: outChannels, kernel: 1, workspace: workspace)
-        self.dropout = Dropout(probability: dropout)
+        self.dropout = Dropout(probability: dropout, pool: workspace.pool)
         self.outputScale = outputScale
         self.dropoutLayer = dropoutLayer
     }
@@ -60,6 +62,8 @@ final class ResnetBlock: Module {
     func forward(_ x: Tensor, time: Tensor, dropoutKey: DropoutKey?, keepForBackward: Bool) -> Tensor {
         let pool = workspace.pool
         if let hidden { pool.give(hidden) }
+        if let droppedInput { pool.give(droppedInput) }
+        droppedInput = nil
         let a1 = norm1.forward(x, into: workspace.recomputed(x.shape))
         let h = conv1.forward(a1)
         let projected = timeProjection.forward(time)
@@ -69,12 +73,14 @@ final class ResnetBlock: Module {
             for p in 0..<pixels { line[p] += shift }
         }
         let a2 = norm2.forward(h, into: workspace.recomputed(h.shape))
-        let dropped = dropout.forward(a2, streams: dropoutKey?.streams(layer: dropoutLayer))
+        let dropped = dropout.forward(a2, streams: dropoutKey?.streams(layer: dropoutLayer), keepForBackward: keepForBackward)
         let y = conv2.forward(dropped)
         if keepForBackward {
             (hidden, conv1Input, conv2Input) = (h, a1, dropped === a2 ? a2 : nil)
+            droppedInput = dropped === a2 ? nil : dropped
         } else {
             pool.give(h)
+            if dropped !== a2 { pool.give(dropped) }
             hidden = nil
         }
         let skip = shortcut?.forward(x) ?? x
@@ -97,9 +103,12 @@ final class ResnetBlock: Module {
         }
         if let a2 = conv2Input { norm2.recompute(into: a2) }
         let dConv2 = conv2.backward(scaled)
+        if let droppedInput { pool.give(droppedInput) }
+        droppedInput = nil
         let dDropped = dropout.backward(dConv2)
         if dDropped !== dConv2 { pool.give(dConv2) }
         let dh = norm2.backward(dDropped)
+        if dDropped !== dConv2 { pool.give(dDropped) }
         let batch = dh.shape[0], channels = dh.shape[1], pixels = dh.count / (batch * channels)
         let dProjected = Tensor.reusing(timeGradient, shape: [batch, channels])
         timeGradient = dProjected

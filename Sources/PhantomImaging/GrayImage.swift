@@ -56,14 +56,4 @@ public struct GrayImage: Sendable, Hashable {
         case .uint16(let values): return Int(values[y * width + x])
         }
     }
-
-    /// This image at 16 bits: 8-bit samples are scaled by 257 (so 255 becomes 65535 and
-    /// the [-1, 1] float mapping is unchanged); a 16-bit image is returned as is.
-    public func widenedTo16Bit() -> GrayImage {
-        switch samples {
-        case .uint16: return self
-        case .uint8(let values):
-            return GrayImage(width: width, height: height, samples: .uint16(values.map { UInt16($0) &* 257 }))
-        }
-    }
 }

@@ -9,7 +9,7 @@ import Synchronization
 /// Kernels split their work into pieces whose boundaries do not depend on the
 /// worker count (one image, one fixed block of columns), and hand the pieces to
 /// ``forEach(_:_:)``; every GEMM inside a piece is a single-threaded BLAS call.
-/// Measured on the 2-core machine (see FACTS.md): two concurrent single-threaded
+/// Measured on the 2-core development machine (OpenBLAS 0.3.21): two concurrent single-threaded
 /// sgemms reach 185–193 GFLOP/s, as fast as one 2-thread call, and a batch-split
 /// 3×3 convolution is 20% faster than per-image 2-thread GEMMs, while nesting
 /// threaded BLAS under Dispatch loses 5–20%. Because piece boundaries and the

@@ -2,16 +2,13 @@ import Foundation
 import PhantomDiffusion
 import PhantomSafetensors
 import Testing
-#if canImport(PhantomImaging)
 import PhantomImaging
-#endif
 
 /// Absurd sizes in input files and mismatched settings fail early with a clear error,
 /// before anything is allocated from them.
 @Suite struct InputLimitTests {
     // MARK: PNG headers
 
-    #if canImport(PhantomImaging)
     /// The bytes of a PNG holding a signature, an IHDR chunk, an IDAT chunk whose zlib
     /// stream is empty, and IEND: no pixel data at all, so a decoder that got as far as
     /// reading pixels would report a corrupt file. (libpng reads the header up to the
@@ -71,7 +68,6 @@ import PhantomImaging
         }
         #expect(error?.kind == .dimensions)
     }
-    #endif
 
     // MARK: Model configurations
 

@@ -47,7 +47,8 @@ import Testing
     }
 
     @Test func dropoutIsInvertedAndKeyedByStream() {
-        let dropout = Dropout(probability: 0.25)
+        let pool = TensorPool()
+        let dropout = Dropout(probability: 0.25, pool: pool)
         let x = Tensor(shape: [2, 1, 100, 100], values: [Float](repeating: 1, count: 20_000))
         let streams = [RandomStream(seed: 5, 1, 0, 0), RandomStream(seed: 5, 1, 0, 1)]
         let y = dropout.forward(x, streams: streams).values
@@ -60,9 +61,20 @@ import Testing
         #expect(alone == Array(y[10_000...]))
         // Backward applies the same mask; evaluation is the identity.
         let again = dropout.forward(x, streams: streams)
-        let dx = dropout.backward(x).values
-        #expect(dx == again.values)
+        let dx = dropout.backward(x)
+        #expect(dx.values == again.values)
         #expect(dropout.forward(x, streams: nil) === x)
+        // Its buffers come from the pool: once given back, a step allocates nothing more.
+        pool.give(again)
+        pool.give(dx)
+        let sized = pool.allocatedBytes
+        for _ in 0..<3 {
+            let y = dropout.forward(x, streams: streams)
+            let dy = dropout.backward(y)
+            pool.give(y)
+            pool.give(dy)
+        }
+        #expect(pool.allocatedBytes == sized)
     }
 
     @Test func channelConcatJoinsAndSplits() {
