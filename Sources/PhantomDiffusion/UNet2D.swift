@@ -122,6 +122,18 @@ public final class UNet2D: Module {
     /// `dropoutKey` turns dropout on (training); nil means evaluation. Without
     /// `keepForBackward` the pass keeps no activations and `backward` must not follow.
     /// The result is valid until the next `forward`.
+    ///
+    /// The stages, as in diffusers' `UNet2DModel.forward` (C₀ = `block_out_channels[0]`,
+    /// T = the time-embedding width, `L` levels, each down level but the last halving H, W):
+    /// 1. centre the input (`2x − 1`) if configured;
+    /// 2. time (and class) embedding: `emb` `[B, T]`, `time = silu(emb)`;
+    /// 3. `conv_in`: `[B, in, H, W]` → `[B, C₀, H, W]`, the first skip state;
+    /// 4. down path: each level's resnets (and attentions) and its downsampler append
+    ///    their outputs to the skip states;
+    /// 5. mid block (resnet, attention, resnet) at the lowest resolution;
+    /// 6. up path: each level consumes its resnets' count of skip states from the end,
+    ///    concatenating each to `h` along channels, and upsamples but at the last level;
+    /// 7. `conv_norm_out` + SiLU, then `conv_out`: `[B, C₀, H, W]` → `[B, out, H, W]`.
     public func forward(_ sample: Tensor, timesteps: [Float], classLabels: [Int]? = nil,
                         dropoutKey: DropoutKey? = nil, keepForBackward: Bool = true) -> Tensor {
         releaseStep()
@@ -132,6 +144,7 @@ public final class UNet2D: Module {
                      "sample size \(sample.shape[2])x\(sample.shape[3]) is not a multiple of \(config.downsamplingFactor)")
         precondition((classLabels != nil) == (classEmbedding != nil), "class labels must match the model")
 
+        // 1. Centre the input.
         var x = sample
         if config.centerInputSample {
             let c = Tensor.reusing(centered, shape: sample.shape)
@@ -139,6 +152,7 @@ public final class UNet2D: Module {
             for i in 0..<c.count { c.data[i] = 2 * sample.data[i] - 1 }
             x = c
         }
+        // 2. Embeddings: emb [B, T] = time_embedding(timesteps) (+ class_embedding(labels)); time = silu(emb).
         let emb = Tensor.reusing(embedding, shape: [batch, config.timeEmbeddingWidth])
         embedding = emb
         emb.copy(from: timeEmbedding.forward(timesteps))
@@ -147,9 +161,11 @@ public final class UNet2D: Module {
         }
         let time = timeActivation.forward(emb)
 
+        // 3. conv_in: [B, in, H, W] -> [B, C0, H, W], the first skip state.
         let pool = workspace.pool
         var h = convIn.forward(x)
         states = [h]
+        // 4. Down path: every resnet output and downsampler output is a skip state.
         for block in downBlocks {
             let outputs = block.forward(h, time: time, dropoutKey: dropoutKey, keepForBackward: keepForBackward)
             states += outputs
@@ -157,10 +173,12 @@ public final class UNet2D: Module {
         }
         // Whether h is a block's own output rather than one of the skip states.
         var owned = false
+        // 5. Mid block.
         if let midBlock {
             h = midBlock.forward(h, time: time, dropoutKey: dropoutKey, keepForBackward: keepForBackward)
             owned = true
         }
+        // 6. Up path: each resnet takes the last unconsumed skip state (a stack, last in, first out).
         var unconsumed = states[...]
         for block in upBlocks {
             let count = block.resnets.count
@@ -172,6 +190,7 @@ public final class UNet2D: Module {
             h = next
             owned = true
         }
+        // 7. conv_norm_out + SiLU, conv_out: [B, C0, H, W] -> [B, out, H, W].
         let activated = normOut.forward(h, into: workspace.recomputed(h.shape))
         if keepForBackward {
             (finalHidden, outputInput) = (h, activated)
@@ -195,6 +214,14 @@ public final class UNet2D: Module {
     /// Backpropagates `dL/doutput` from the last `forward`, accumulating every
     /// parameter's gradient, and returns `dL/dsample` (valid until the next `forward`;
     /// `dOutput` is only read).
+    ///
+    /// The forward's stages in reverse (7 → 1). The skip connections are the hard part: in
+    /// the forward, `states` is a stack — the down path pushes every resnet and downsampler
+    /// output, the up path pops one per resnet. A skip state's gradient therefore has two
+    /// parts: what the up-path resnet that popped it sends back through the concatenation,
+    /// and, for the last state of each down level, the gradient flowing down the main path
+    /// into that level. Stage 6′ collects the first kind in pop order; stage 4′ walks the
+    /// down levels from the last and adds the main-path gradient to its level's last state.
     @discardableResult
     public func backward(_ dOutput: Tensor) -> Tensor {
         guard let activated = outputInput else { preconditionFailure("UNet2D.backward without a forward that kept activations") }
@@ -204,9 +231,10 @@ public final class UNet2D: Module {
         timeGradient = dTime
         dTime.zero()
 
+        // 7'. conv_out, then conv_norm_out + SiLU (its activation recomputed from the kept input).
         normOut.recompute(into: activated)
         var g = normOut.backward(convOut.backward(dOutput))
-        // Skip gradients, indexed like the forward's list of states.
+        // 6'. Up path, last level first. Skip gradients, indexed like the forward's list of states.
         var stateGradients: [Tensor] = []
         for block in upBlocks.reversed() {
             let (dh, dSkips) = block.backward(g, timeGradient: dTime)
@@ -216,11 +244,14 @@ public final class UNet2D: Module {
             g = dh
         }
         // stateGradients was filled from the first state (consumed last) to the last.
+        // 5'. Mid block.
         if let midBlock {
             let next = midBlock.backward(g, timeGradient: dTime)
             pool.give(g)
             g = next
         }
+        // 4'. Down path, last level first: the main-path gradient g joins the gradient of the
+        // level's last output (its downsampler's, or its last resnet's), then flows into the level.
         var end = stateGradients.count
         for block in downBlocks.reversed() {
             let start = end - block.outputCount
@@ -231,6 +262,7 @@ public final class UNet2D: Module {
             for gradient in gradients { pool.give(gradient) }
             end = start
         }
+        // 3'. conv_in's output was the first skip state too: add its gradient, then conv_in.
         accumulate(stateGradients[0], into: g)
         pool.give(stateGradients[0])
         let dx = convIn.backward(g)
@@ -240,10 +272,12 @@ public final class UNet2D: Module {
         (finalHidden, outputInput) = (nil, nil)
         results.append(dx)
 
+        // 2'. Embeddings: every resnet added its dL/d silu(emb) into dTime.
         let dEmbedding = timeActivation.backward(dTime)
         timeEmbedding.backward(dEmbedding)
         classEmbedding?.backward(dEmbedding)
 
+        // 1'. Centring: d(2x − 1)/dx = 2.
         guard config.centerInputSample else { return dx }
         let dSample = Tensor.reusing(sampleGradient, shape: dx.shape)
         sampleGradient = dSample

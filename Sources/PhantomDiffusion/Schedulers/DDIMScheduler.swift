@@ -40,6 +40,9 @@ public final class DDIMScheduler: SamplingScheduler {
     /// DDIM adds noise at every step when eta > 0.
     public func needsNoise(at timestep: Int) -> Bool { eta > 0 }
 
+    /// One step from x_t to x_prev (Song et al. 2021, eq. 12):
+    /// x_prev = √ᾱ_prev·x̂₀ + √(1 − ᾱ_prev − σ²)·ε̂ + σ·z, with
+    /// σ = η·√((1−ᾱ_prev)/(1−ᾱ_t))·√(1 − ᾱ_t/ᾱ_prev) (eq. 16); x̂₀ and ε̂ from the model output.
     public func step(modelOutput: Tensor, timestep: Int, sample: Tensor, noise: Tensor?, into prevSample: Tensor) {
         precondition(!timesteps.isEmpty, "call setTimesteps before step")
         let noiseNeeded = needsNoise(at: timestep)

@@ -46,6 +46,12 @@ public final class DDPMScheduler: SamplingScheduler {
         return index + 1 < timesteps.count ? timesteps[index + 1] : -1
     }
 
+    /// One ancestral step from x_t to x_prev (Ho et al. 2020, Algorithm 2), with α_t = ᾱ_t / ᾱ_prev
+    /// and β_t = 1 − α_t for the step actually taken:
+    /// 1. x̂₀ from the model output (``PredictionType``), clipped if configured;
+    /// 2. the posterior mean μ̃ = √ᾱ_prev·β_t/(1−ᾱ_t)·x̂₀ + √α_t·(1−ᾱ_prev)/(1−ᾱ_t)·x_t (eq. 7);
+    /// 3. plus σ·z for t > 0, σ² = β̃_t = (1−ᾱ_prev)/(1−ᾱ_t)·β_t ("fixed_small", eq. 7) or β_t
+    ///    ("fixed_large", Sec. 3.2).
     public func step(modelOutput: Tensor, timestep: Int, sample: Tensor, noise: Tensor?, into prevSample: Tensor) {
         let noiseNeeded = needsNoise(at: timestep)
         checkStepTensors(modelOutput, sample, noise, prevSample, noiseNeeded: noiseNeeded)

@@ -121,6 +121,8 @@ public final class DPMSolverMultistepScheduler: SamplingScheduler {
         }
     }
 
+    /// DPM-Solver++(1), which is DDIM in x₀ form (Lu et al. 2022, Sec. 4):
+    /// x_t = (σ_t/σ_s)·x_s − α_t·(e^(−h) − 1)·x̂₀(s), with h = λ_t − λ_s.
     private func firstOrderUpdate(index: Int, sample: Tensor, into output: Tensor) {
         let target = alphaSigma(sigmas[index + 1]), source = alphaSigma(sigmas[index])
         let h = logSNR(target) - logSNR(source)
@@ -132,6 +134,10 @@ public final class DPMSolverMultistepScheduler: SamplingScheduler {
         }
     }
 
+    /// DPM-Solver++(2M) (Lu et al. 2022, Algorithm 2): with r = h_prev/h, D₀ = x̂₀(s) and
+    /// D₁ = (x̂₀(s) − x̂₀(s_prev))/r,
+    /// x_t = (σ_t/σ_s)·x_s − α_t·(e^(−h) − 1)·D₀ − ½·α_t·(e^(−h) − 1)·D₁ (`solver_type`
+    /// "midpoint", diffusers' default), or `+ α_t·((e^(−h) − 1)/h + 1)·D₁` ("heun").
     private func secondOrderUpdate(index: Int, sample: Tensor, into output: Tensor) {
         let target = alphaSigma(sigmas[index + 1])
         let current = alphaSigma(sigmas[index]), previous = alphaSigma(sigmas[index - 1])

@@ -7,8 +7,11 @@ public enum PredictionType: String, Sendable, CaseIterable {
     /// The clean sample x₀ itself.
     case sample
 
-    /// diffusers' estimate of x₀ from one element of the noisy `sample` and of the model
-    /// `output`, given √ᾱ_t and √(1−ᾱ_t) (same operations, same order, all in Float32).
+    /// diffusers' estimate of x₀ from one element of the noisy `sample` x_t and of the model
+    /// `output`, given √ᾱ_t and √(1−ᾱ_t) (same operations, same order, all in Float32):
+    /// - ε: x₀ = (x_t − √(1−ᾱ_t)·ε) / √ᾱ_t (Ho et al. 2020, eq. 15, from x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε, eq. 4);
+    /// - v: x₀ = √ᾱ_t·x_t − √(1−ᾱ_t)·v (Salimans & Ho 2022, Sec. 4 and Appendix D);
+    /// - sample: x₀ is the output.
     @inline(__always)
     func original(sample: Float, output: Float, sqrtAlphaProd: Float, sqrtBetaProd: Float) -> Float {
         switch self {
