@@ -19,23 +19,29 @@ func convolutionShapesReport() -> String {
     for shape in convolutionShapes {
         var line = "\(shape.inChannels) -> \(shape.outChannels) @ \(shape.size), b\(shape.batch):"
         for algorithm in [Conv2d.Algorithm.im2col, .winogradF2, .winogradF4] {
-            let conv = Conv2d(inChannels: shape.inChannels, outChannels: shape.outChannels, kernel: 3, padding: 1)
+            // Outputs go back to the pool as in the model, so steady passes time compute only,
+            // not allocation and zero-fill.
+            let workspace = Workspace()
+            let conv = Conv2d(inChannels: shape.inChannels, outChannels: shape.outChannels, kernel: 3, padding: 1,
+                              workspace: workspace)
             conv.algorithm = algorithm
             RandomStream(seed: 1).fillGaussian(conv.weight.value.data, count: conv.weight.value.count)
             let x = Tensor(zeros: [shape.batch, shape.inChannels, shape.size, shape.size])
             let dy = Tensor(zeros: [shape.batch, shape.outChannels, shape.size, shape.size])
             RandomStream(seed: 2).fillGaussian(x.data, count: x.count)
             RandomStream(seed: 3).fillGaussian(dy.data, count: dy.count)
-            _ = conv.forward(x)
-            _ = conv.backward(dy)
+            workspace.pool.give(conv.forward(x))
+            workspace.pool.give(conv.backward(dy))
             var forward = Double.infinity, backward = Double.infinity
             for _ in 0..<5 {
                 var start = now()
-                _ = conv.forward(x)
+                let y = conv.forward(x)
                 forward = min(forward, now() - start)
+                workspace.pool.give(y)
                 start = now()
-                _ = conv.backward(dy)
+                let dx = conv.backward(dy)
                 backward = min(backward, now() - start)
+                workspace.pool.give(dx)
             }
             let flops = 2.0 * Double(shape.batch * shape.inChannels * shape.outChannels * 9 * shape.size * shape.size)
             line += String(format: "  %@ %.2f (%.0f) / %.2f (%.0f)", algorithm == .im2col ? "im2col" : algorithm == .winogradF2 ? "| F2" : "| F4",
