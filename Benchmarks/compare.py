@@ -2,13 +2,18 @@
 """Phantom against PyTorch + diffusers on this machine, measured side by side.
 
 For every row (configuration, mode, batch) it runs, `--repeats` times and in
-alternation: Phantom's release benchmark, the PyTorch peer stock, and the peer with
-glibc's malloc tuned (which helps PyTorch on large tensors). Each measurement is a
-fresh process. It prints min/median/max per engine and the ratio of Phantom's median
-to the better of the two peer medians, writes Benchmarks/results/latest.json and
-Benchmarks/results/latest.md, and measures the sgemm ceiling in the same run.
+alternation: Phantom's release benchmark and every peer setup a user would try — PyTorch
+stock, with glibc's malloc tuned (which helps PyTorch on large tensors), channels_last,
+bf16 autocast + channels_last, optionally torch.compile (`--compile`), and for sampling
+the U-Net exported to ONNX and run by ONNX Runtime and by OpenVINO at f32 and bf16
+(`peers/bench_diffusers.py --setup`). Each measurement is a fresh process. It prints
+min/median/max per engine and the ratio of Phantom's median to the best peer setup's
+median, writes Benchmarks/results/latest.json and Benchmarks/results/latest.md, and
+measures the sgemm ceiling in the same run.
 
-    python3 Benchmarks/compare.py [--rows quick|full] [--repeats 3] [--python /tmp/phantom-venv/bin/python]
+    python3 Benchmarks/compare.py [--rows quick|full] [--repeats 3] [--compile] [--python /tmp/phantom-venv/bin/python]
+
+The ONNX setups need `onnxruntime`, `openvino` and `onnx` in the venv (PyPI).
 """
 import argparse, datetime, json, os, platform, statistics, subprocess, sys
 
@@ -22,7 +27,7 @@ FULL = [("tiny", "train", 8), ("tiny", "train", 32), ("small", "train", 8), ("sm
         ("cifar", "train", 8), ("cifar", "train", 32),
         ("tiny", "sample", 16), ("small", "sample", 16), ("cifar", "sample", 16)]
 QUICK = [("tiny", "train", 8), ("small", "train", 8), ("tiny", "sample", 16), ("small", "sample", 16)]
-TARGETS = {("tiny", "train", 8): 1.5, ("small", "train", 8): 1.2, ("tiny", "sample", 16): 1.5,
+TARGETS = {("tiny", "train", 8): 1.2, ("small", "train", 8): 1.2, ("tiny", "sample", 16): 1.2,
            ("small", "sample", 16): 1.2}
 
 
@@ -30,6 +35,18 @@ def run(command, env=None):
     merged = dict(os.environ, **(env or {}))
     output = subprocess.run(command, capture_output=True, text=True, env=merged, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def peer_setups(mode, compile_too):
+    """The peer setups measured for `mode`: (name, --setup, extra environment)."""
+    setups = [("stock", "fp32", None), ("tuned", "fp32", TUNED), ("channels_last", "channels_last", None),
+              ("bf16", "bf16", None)]
+    if compile_too:
+        setups.append(("compile", "compile", None))
+    if mode == "sample":
+        setups += [("onnxruntime", "onnxruntime", None), ("openvino_f32", "openvino-fp32", None),
+                   ("openvino_bf16", "openvino-bf16", None)]
+    return setups
 
 
 def steps_for(config, batch):
@@ -43,6 +60,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--python", default="/tmp/phantom-venv/bin/python")
+    parser.add_argument("--compile", action="store_true", help="also measure torch.compile (minutes of compiling per run)")
     args = parser.parse_args()
     if not os.path.exists(PHANTOM):
         sys.exit("build first: swift build -c release --product phantom-benchmark")
@@ -54,11 +72,12 @@ def main():
         steps, warmup = steps_for(config, batch)
         common = ["--config", config, "--mode", mode, "--batch", str(batch), "--steps", str(steps),
                   "--warmup", str(warmup), "--threads", str(args.threads), "--json"]
-        results = {"phantom": [], "stock": [], "tuned": []}
+        setups = peer_setups(mode, args.compile)
+        results = {"phantom": []} | {name: [] for name, _, _ in setups}
         for _ in range(args.repeats):
             results["phantom"].append(run([PHANTOM] + common))
-            results["stock"].append(run([args.python, PEER] + common))
-            results["tuned"].append(run([args.python, PEER] + common, TUNED))
+            for name, setup, env in setups:
+                results[name].append(run([args.python, PEER] + common + ["--setup", setup], env))
         key = "images_per_sec" if mode == "train" else "evals_per_sec"
         summary = {"config": config, "mode": mode, "batch": batch}
         for engine, runs in results.items():
@@ -66,15 +85,19 @@ def main():
             summary[engine] = {"min": rates[0], "median": statistics.median(rates), "max": rates[-1],
                                "gflops": statistics.median(r["gflops"] or 0 for r in runs),
                                "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in runs)}
+            summary[engine]["precision"] = runs[-1].get("precision", "f32")
         summary["profile_s"] = results["phantom"][-1].get("profile_s", {})
-        best = max(summary["stock"]["median"], summary["tuned"]["median"])
+        peers = [name for name, _, _ in setups]
+        summary["peers"] = peers
+        summary["best_peer"] = max(peers, key=lambda name: summary[name]["median"])
+        best = summary[summary["best_peer"]]["median"]
         summary["ratio"] = summary["phantom"]["median"] / best
-        summary["rss_ratio"] = summary["phantom"]["peak_rss_mib"] / min(summary["stock"]["peak_rss_mib"],
-                                                                         summary["tuned"]["peak_rss_mib"])
+        summary["rss_ratio"] = summary["phantom"]["peak_rss_mib"] / min(summary[name]["peak_rss_mib"] for name in peers)
         summary["target"] = TARGETS.get((config, mode, batch))
         rows.append(summary)
-        print(f"{config:5} {mode:6} b{batch:<3} phantom {summary['phantom']['median']:8.2f} "
-              f"peer {best:8.2f}  ratio {summary['ratio']:.2f}  RSS ratio {summary['rss_ratio']:.2f}", flush=True)
+        print(f"{config:5} {mode:6} b{batch:<3} phantom {summary['phantom']['median']:8.2f}  "
+              + "  ".join(f"{name} {summary[name]['median']:.2f}" for name in peers)
+              + f"  ratio to {summary['best_peer']} {summary['ratio']:.2f}  RSS ratio {summary['rss_ratio']:.2f}", flush=True)
 
     versions = results["stock"][-1]
     report = {"date": datetime.date.today().isoformat(), "machine": platform.processor() or platform.machine(),
@@ -84,14 +107,16 @@ def main():
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     with open(os.path.join(HERE, "results", "latest.json"), "w") as handle:
         json.dump(report, handle, indent=1)
-    lines = ["| config | mode | batch | Phantom min / median / max | peer stock median | peer tuned median | ratio | target | Phantom GFLOP/s | RSS Phantom / peer (MiB) |",
+    lines = ["| config | mode | batch | Phantom min / median / max | peer setups: median (min–max) | best peer | ratio | target | Phantom GFLOP/s | RSS Phantom / smallest peer (MiB) |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         p = r["phantom"]
         target = "—" if r["target"] is None else (f"≥ {r['target']}× " + ("met" if r["ratio"] >= r["target"] else "**not met**"))
+        peers = "; ".join(f"{name}{' (ran ' + r[name]['precision'] + ')' if name.endswith('bf16') else ''} "
+                          f"{r[name]['median']:.2f} ({r[name]['min']:.2f}–{r[name]['max']:.2f})" for name in r["peers"])
         lines.append(f"| {r['config']} | {r['mode']} | {r['batch']} | {p['min']:.2f} / {p['median']:.2f} / {p['max']:.2f} | "
-                     f"{r['stock']['median']:.2f} | {r['tuned']['median']:.2f} | {r['ratio']:.2f}× | {target} | "
-                     f"{p['gflops']:.0f} | {p['peak_rss_mib']:.0f} / {min(r['stock']['peak_rss_mib'], r['tuned']['peak_rss_mib']):.0f} |")
+                     f"{peers} | {r['best_peer']} | {r['ratio']:.2f}× | {target} | "
+                     f"{p['gflops']:.0f} | {p['peak_rss_mib']:.0f} / {min(r[name]['peak_rss_mib'] for name in r['peers']):.0f} |")
     table = "\n".join(lines)
     with open(os.path.join(HERE, "results", "latest.md"), "w") as handle:
         handle.write(f"{report['date']}, {args.threads} threads, sgemm ceiling {ceiling:.0f} GFLOP/s, "

@@ -9,6 +9,20 @@ Measures diffusers' UNet2DModel on the configs of Benchmarks/README.md:
   sample  one sampling step per iteration, no gradients: U-Net forward +
           DDPMScheduler.step.                            -> U-Net evaluations/s
 
+`--setup` picks how the peer runs, as a user tuning PyTorch on a CPU would:
+
+  fp32           PyTorch as it comes (the default)
+  channels_last  the model and inputs in channels-last memory format
+  bf16           channels_last + torch.autocast("cpu", dtype=torch.bfloat16)
+  compile        torch.compile(model) (fp32)
+  onnxruntime    sample only: the U-Net exported to ONNX (torch.onnx.export), run by
+                 ONNX Runtime's CPU provider (intra-op threads = --threads)
+  openvino-fp32  sample only: that ONNX file compiled by OpenVINO for the CPU at f32
+  openvino-bf16  the same with INFERENCE_PRECISION_HINT bf16 (where the CPU has no bf16,
+                 OpenVINO runs f32 and the JSON says which precision it used)
+
+In every sample setup the scheduler step stays in PyTorch (fp32).
+
 One measurement per process (peak RSS is the process's). Example:
 
   python Benchmarks/peers/bench_diffusers.py --config tiny --mode train --batch 8 --json
@@ -39,6 +53,9 @@ CONFIGS = {
               ("DownBlock2D", "AttnDownBlock2D", "DownBlock2D", "DownBlock2D"),
               ("UpBlock2D", "UpBlock2D", "AttnUpBlock2D", "UpBlock2D")),
 }
+
+SETUPS = ["fp32", "channels_last", "bf16", "compile", "onnxruntime", "openvino-fp32", "openvino-bf16"]
+EXPORTED = {"onnxruntime", "openvino-fp32", "openvino-bf16"}
 
 TRAIN_FLOP_FACTOR = 3.0  # forward + backward ~ 3x forward (BENCHMARKS.md convention)
 
@@ -97,6 +114,54 @@ def forward_flops_per_image(model, torch, size: int) -> int:
             m.set_processor(proc)
 
 
+def exported_unet(model, torch, batch: int, size: int, args):
+    """The U-Net exported to ONNX and loaded by ONNX Runtime or OpenVINO: a function of
+    (sample, timestep) -> model output as a torch tensor, and the precision it runs at."""
+    import tempfile
+
+    import numpy as np
+
+    path = os.path.join(tempfile.mkdtemp(prefix="phantom-peer-"), "unet.onnx")
+    sample = torch.randn(batch, 1, size, size)
+    timestep = torch.tensor([999] * batch, dtype=torch.int64)
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self, unet):
+            super().__init__()
+            self.unet = unet
+
+        def forward(self, sample, timestep):
+            return self.unet(sample, timestep).sample
+
+    with torch.inference_mode():
+        torch.onnx.export(Wrapped(model), (sample, timestep), path, input_names=["sample", "timestep"],
+                          output_names=["out"], opset_version=17, dynamo=False)
+    steps = lambda t: np.full((batch,), int(t), dtype=np.int64)
+    if args.setup == "onnxruntime":
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = args.threads
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        return (lambda x, t: torch.from_numpy(session.run(None, {"sample": x.numpy(), "timestep": steps(t)})[0]),
+                "f32")
+    import openvino as ov
+
+    core = ov.Core()
+    hint = "bf16" if args.setup == "openvino-bf16" else "f32"
+    compiled = core.compile_model(core.read_model(path), "CPU",
+                                  {"INFERENCE_PRECISION_HINT": hint, "INFERENCE_NUM_THREADS": str(args.threads)})
+    used = "bf16" if "bf16" in str(compiled.get_property("INFERENCE_PRECISION_HINT")) else "f32"
+    request = compiled.create_infer_request()
+
+    def run(x, t):
+        request.infer({"sample": x.numpy(), "timestep": steps(t)})
+        return torch.from_numpy(request.get_output_tensor(0).data.copy())
+
+    return run, used
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
@@ -108,7 +173,10 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-flops", action="store_true", help="skip the FLOP count (gflops is then null)")
     ap.add_argument("--json", action="store_true", help="print exactly one JSON line on stdout")
+    ap.add_argument("--setup", choices=SETUPS, default="fp32", help="how the peer runs (see above); default fp32")
     args = ap.parse_args()
+    if args.mode == "train" and args.setup in EXPORTED:
+        ap.error(f"--setup {args.setup} is for --mode sample only")
     if args.steps < 1 or args.warmup < 0:
         ap.error("--steps must be >= 1 and --warmup >= 0")
     batch = args.batch if args.batch is not None else (8 if args.mode == "train" else 16)
@@ -126,6 +194,11 @@ def main() -> int:
     size = cfg["sample_size"]
     model = UNet2DModel(**cfg)
     n_params = sum(p.numel() for p in model.parameters())
+    memory_format = torch.channels_last if args.setup in ("channels_last", "bf16") else torch.contiguous_format
+    model = model.to(memory_format=memory_format)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.setup == "bf16")
+    forward = torch.compile(model) if args.setup == "compile" else model
+    precision_used = "bf16" if args.setup == "bf16" else "f32"
     scheduler = DDPMScheduler()  # defaults: 1000 steps, linear 1e-4..0.02, epsilon
     gen = torch.Generator().manual_seed(args.seed + 1)
     times: list[float] = []
@@ -138,9 +211,10 @@ def main() -> int:
         def step():
             t = torch.randint(0, scheduler.config.num_train_timesteps, (batch,), generator=gen)
             noise = torch.randn(clean.shape, generator=gen)
-            noisy = scheduler.add_noise(clean, noise, t)
-            pred = model(noisy, t).sample
-            loss = torch.nn.functional.mse_loss(pred, noise)
+            noisy = scheduler.add_noise(clean, noise, t).contiguous(memory_format=memory_format)
+            with autocast:
+                pred = forward(noisy, t).sample
+            loss = torch.nn.functional.mse_loss(pred.float(), noise)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -159,11 +233,17 @@ def main() -> int:
         needed = args.warmup + args.steps
         if needed > len(timesteps):
             ap.error(f"--warmup + --steps must be <= {len(timesteps)}")
+        if args.setup in EXPORTED:
+            unet, precision_used = exported_unet(model, torch, batch, size, args)
+        else:
+            def unet(sample, t):
+                with autocast:
+                    return forward(sample.contiguous(memory_format=memory_format), t).sample.float()
         with torch.inference_mode():
             for i in range(needed):
                 t = timesteps[i]
                 t0 = time.perf_counter()
-                out = model(x, t).sample
+                out = unet(x, t)
                 x = scheduler.step(out, t, x, generator=gen).prev_sample
                 dt = time.perf_counter() - t0
                 if i >= args.warmup:
@@ -178,6 +258,8 @@ def main() -> int:
         per_step_flops = flops_img * batch * (TRAIN_FLOP_FACTOR if args.mode == "train" else 1.0)
     result = {
         "peer": "pytorch+diffusers",
+        "setup": args.setup,
+        "precision": precision_used,
         "config": args.config,
         "mode": args.mode,
         "batch": batch,
