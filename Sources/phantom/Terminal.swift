@@ -31,9 +31,10 @@ enum Terminal {
         FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }
 
-    /// Redraws the progress line (terminal only).
+    /// Redraws the progress line on a terminal; does nothing when standard error is a file
+    /// or a pipe, so logs hold no escape sequences.
     static func progress(_ line: String) {
-        guard !quiet.load(ordering: .relaxed) else { return }
+        guard isInteractive, !quiet.load(ordering: .relaxed) else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
     }
 
