@@ -57,6 +57,13 @@ public final class Tensor: @unchecked Sendable {
     /// The elements as an array (for tests and I/O, not for hot loops).
     public var values: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
 
+    /// The elements of each index of the first axis as its own array: `[N, …]` → N arrays of
+    /// `count / N` elements (a batch of images, one array per image; for I/O).
+    public var itemValues: [[Float]] {
+        let items = shape.first ?? 0, perItem = items == 0 ? 0 : count / items
+        return (0..<items).map { Array(UnsafeBufferPointer(start: data + $0 * perItem, count: perItem)) }
+    }
+
     /// The elements as a buffer pointer.
     public var buffer: UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: data, count: count)

@@ -113,7 +113,7 @@ struct SampleCommand: ParsableCommand {
         var images: [[Float]] = []
         for first in stride(from: 0, to: plan.items.count, by: batchSize) {
             let batch = Array(plan.items[first..<min(plan.items.count, first + batchSize)])
-            images += try draw(batch, sampler: sampler, seed: seed, steps: stepCount, guidance: guidance, side: side, progress: { step in
+            images += try draw(batch, sampler: sampler, seed: seed, steps: stepCount, guidance: guidance, progress: { step in
                 showProgress(done: first, batch: batch.count, total: plan.items.count, step: step,
                              steps: stepCount, started: started)
             })
@@ -168,7 +168,7 @@ struct SampleCommand: ParsableCommand {
     }
 
     /// Samples `batch` with `seed`, returning one float image per item.
-    private func draw(_ batch: [SamplePlan.Item], sampler: Sampler, seed: UInt64, steps: Int, guidance: Float, side: Int,
+    private func draw(_ batch: [SamplePlan.Item], sampler: Sampler, seed: UInt64, steps: Int, guidance: Float,
                       progress: (Int) -> Void = { _ in }) throws -> [[Float]] {
         let images: Tensor
         do {
@@ -178,8 +178,7 @@ struct SampleCommand: ParsableCommand {
         } catch {
             throw CommandError(error.description)
         }
-        let perImage = side * side
-        return batch.indices.map { Array(UnsafeBufferPointer(start: images.data + $0 * perImage, count: perImage)) }
+        return images.itemValues
     }
 
     /// Loads the training folder and applies ``MemorizedRedraw`` to the images.
@@ -202,7 +201,7 @@ struct SampleCommand: ParsableCommand {
                 },
                 draw: { positions, redrawSeed in
                     try draw(positions.map { items[$0] }, sampler: sampler, seed: redrawSeed, steps: steps,
-                             guidance: guidance, side: side)
+                             guidance: guidance)
                 })
         } catch let error as AuditError {
             throw CommandError(error.reason)

@@ -171,12 +171,11 @@ public final class TrainingRun {
         let classes = info.classNames.count
         let labels: [Int]? = trainer.nullClass == nil ? nil : Array(0..<max(1, classes))
         let images = try sampleEMA(labels: labels, count: labels?.count ?? 8)
-        let side = images.shape[2], perImage = side * side
-        let tiles = (0..<images.shape[0]).map { Array(UnsafeBufferPointer(start: images.data + $0 * perImage, count: perImage)) }
+        let tiles = images.itemValues
         let file = layout.sampleGrid(step: step)
         do {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try PNGEncoder.write(ImageGrid.tile(tiles, side: side, columns: min(8, tiles.count)), to: file.path)
+            try PNGEncoder.write(ImageGrid.tile(tiles, side: images.shape[2], columns: min(8, tiles.count)), to: file.path)
         } catch {
             throw .io(path: file.path, reason: "cannot write the sample grid (\(fileErrorReason(error)))")
         }
