@@ -24,6 +24,13 @@ public enum DICOMWindow: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// The modality values a fixed window maps to black and white, `C − W/2 … C + W/2`; nil
+    /// for ``file`` and ``auto``.
+    public var valueRange: ClosedRange<Double>? {
+        guard case .fixed(let center, let width) = self else { return nil }
+        return (center - width / 2)...(center + width / 2)
+    }
+
     /// `file`, `auto` or `C,W`.
     public var description: String {
         switch self {

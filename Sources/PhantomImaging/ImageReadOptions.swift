@@ -6,6 +6,8 @@
 /// options (``ImageSource``, ``ImageFolderDataset``).
 public struct ImageReadOptions: Sendable, Hashable, Codable {
     /// DICOM: the window from modality values to display values (default: the file's own).
+    /// A fixed `C,W` windows NIfTI volumes too (their voxel values, e.g. Hounsfield units),
+    /// unless ``nifti`` has its own ``NIfTISliceOptions/valueWindow`` (``niftiSlicing``).
     public var dicomWindow: DICOMWindow
     /// NIfTI: the planes, range and foreground threshold of the kept slices.
     public var nifti: NIfTISliceOptions
@@ -25,6 +27,14 @@ public struct ImageReadOptions: Sendable, Hashable, Codable {
         self.nifti = nifti
         self.wholeSlide = wholeSlide
         self.squareFit = squareFit
+    }
+
+    /// How NIfTI volumes are cut: ``nifti``, windowed by a fixed ``dicomWindow`` when it sets
+    /// no value window of its own.
+    public var niftiSlicing: NIfTISliceOptions {
+        var slicing = nifti
+        slicing.valueWindow = nifti.valueWindow ?? dicomWindow.valueRange
+        return slicing
     }
 
     private enum CodingKeys: String, CodingKey { case dicomWindow, nifti, wholeSlide, squareFit }

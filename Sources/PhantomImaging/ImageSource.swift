@@ -65,7 +65,7 @@ public enum ImageSource {
         case .png: [try PNGDecoder.decode(bytes, path: path, maxPixels: maxPixels)]
         case .jpeg: [try JPEGDecoder.decode(bytes, path: path, maxPixels: maxPixels)]
         case .tiff: try TIFFDecoder.decode(bytes, path: path, maxPixels: maxPixels)
-        case .nifti: try NIfTIDecoder.decode(bytes, path: path, options: reading.nifti, maxPixels: maxPixels).map(\.image)
+        case .nifti: try NIfTIDecoder.decode(bytes, path: path, options: reading.niftiSlicing, maxPixels: maxPixels).map(\.image)
         case .dicom: try DICOMDecoder.decode(bytes, path: path, window: reading.dicomWindow, maxPixels: maxPixels)
         case .wholeSlide:
             throw ImagingError(.corrupt, path: path, reason: "whole-slide images are read from their file (ImageSource.read(path:)), not from memory")
@@ -111,7 +111,7 @@ public enum ImageSource {
                 try body(nil, page)
             }
         case .nifti:
-            let slices = try NIfTIDecoder.forEachSlice(bytes, path: path, options: reading.nifti, maxPixels: maxPixels) { (slice) throws(ImagingError) in
+            let slices = try NIfTIDecoder.forEachSlice(bytes, path: path, options: reading.niftiSlicing, maxPixels: maxPixels) { (slice) throws(ImagingError) in
                 try body(slice.name, slice.image)
             }
             return FileReading(format: format, detail: .nifti(slices))

@@ -53,7 +53,6 @@ struct ReadingOptions: ParsableArguments {
         if let planes { nifti.planes = planes.planes }
         if let sliceRange { nifti.sliceRanges = sliceRange.ranges }
         if let minForeground { nifti.minForegroundFraction = minForeground }
-        if case .fixed(let center, let width) = window { nifti.valueWindow = (center - width / 2)...(center + width / 2) }
         var slide = WholeSlideOptions()
         if let tileSize { slide.tileSize = tileSize }
         if let wsiLevel { slide.level = wsiLevel }

@@ -424,6 +424,12 @@ func expectWorldLayout(_ slices: [NIfTISlice], _ label: String, sourceLocation: 
         #expect(fixed[4].image[x: 4, y: 4] == 16384 && fixed[5].image[x: 4, y: 4] == 0)
         #expect(abs(Int(fixed[0].image[x: 4, y: 4]) - 32768) <= 1)
 
+        // Through the image-source layer, a fixed DICOM window `C,W` windows the volume the same way.
+        let throughSource = try ImageSource.decode(
+            fixture.bytes(), path: "f.nii",
+            reading: ImageReadOptions(dicomWindow: .fixed(center: 500, width: 400), nifti: NIfTISliceOptions(minForegroundFraction: 0)))
+        #expect(throughSource == fixed.map(\.image))
+
         // A volume with no slice to keep is an error naming the file.
         let empty = NIfTIFixture(shape: [4, 4, 4], values: Array(repeating: 7, count: 64))
         let error = #expect(throws: ImagingError.self) { try NIfTIDecoder.decode(empty.bytes(), path: "flat.nii") }
