@@ -225,7 +225,7 @@ struct TrainCommand: ParsableCommand {
             Terminal.note("resuming on the data stored in \(folder.settingsFile.path), \(settings.data), not on \(data)")
         }
         let dataset = try loadDataset(settings.data, resolution: settings.resolution, skipBad: settings.skipBad,
-                                      reading: settings.reading ?? ImageReadOptions())
+                                      reading: settings.readOptions)
         return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: true,
                      initialWeights: nil)
     }
@@ -344,7 +344,7 @@ struct TrainCommand: ParsableCommand {
         do {
             let evaluator = try TrainingEvaluator(
                 train: settings.data, real: evalReal, side: settings.resolution, classNames: settings.classNames,
-                reading: settings.reading ?? ImageReadOptions(),
+                reading: settings.readOptions,
                 cacheDirectory: FeatureNetworkCache.defaultDirectory) { step, total in
                 Terminal.progress("training the evaluation's feature network: \(Terminal.bar(Double(step) / Double(total))) \(step)/\(total)")
             }

@@ -2,7 +2,7 @@ import Foundation
 import PhantomDiffusion
 import Testing
 
-/// ``Checkpoint/restore(_:from:)`` with a damaged `state.json`: a ``TrainingError/io(file:reason:)``
+/// ``Checkpoint/restore(_:from:)`` with a damaged `state.json`: a ``TrainingError/io(path:reason:)``
 /// that names the file, raised before anything of the trainer is overwritten.
 @Suite(.serialized) struct CheckpointStateTests {
     enum Damage: String, CaseIterable, CustomTestStringConvertible {

@@ -49,7 +49,7 @@ public struct RunFolder: Sendable {
     /// Creates the folder and writes the run's records: the two configs, then `run.json`
     /// (atomically, last, so that its presence means a complete start).
     ///
-    /// - Throws: ``TrainingError/io(file:reason:)`` naming the file that could not be written.
+    /// - Throws: ``TrainingError/io(path:reason:)`` naming the file that could not be written.
     public func start(settings: RunSettings, unetConfig: UNetConfig, schedulerConfig: SchedulerConfig) throws(TrainingError) {
         var file = url
         do {
@@ -69,7 +69,7 @@ public struct RunFolder: Sendable {
 
     /// The records of a started run.
     ///
-    /// - Throws: ``TrainingError/io(file:reason:)`` naming the record that is missing or unreadable.
+    /// - Throws: ``TrainingError/io(path:reason:)`` naming the record that is missing or unreadable.
     public func load() throws(TrainingError) -> (settings: RunSettings, unetConfig: UNetConfig, schedulerConfig: SchedulerConfig) {
         let settings: RunSettings
         do {
@@ -103,6 +103,9 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var bitDepth: Int
     /// The model folder the run's weights started from (`--init-from`), if any.
     public var initFrom: String?
+
+    /// How the run's images are read: ``reading``, or the defaults for a run made before it was recorded.
+    public var readOptions: ImageReadOptions { reading ?? ImageReadOptions() }
 
     /// - Parameters: see the properties.
     public init(data: String, resolution: Int, skipBad: Bool, reading: ImageReadOptions?, options: TrainingOptions,
