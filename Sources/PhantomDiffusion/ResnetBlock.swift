@@ -107,8 +107,7 @@ final class ResnetBlock: Module {
         droppedInput = nil
         let dDropped = dropout.backward(dConv2)
         if dDropped !== dConv2 { pool.give(dConv2) }
-        let dh = norm2.backward(dDropped)
-        if dDropped !== dConv2 { pool.give(dDropped) }
+        let dh = norm2.backward(dDropped)   // in place: dh is dDropped, given back below
         let batch = dh.shape[0], channels = dh.shape[1], pixels = dh.count / (batch * channels)
         let dProjected = Tensor.reusing(timeGradient, shape: [batch, channels])
         timeGradient = dProjected

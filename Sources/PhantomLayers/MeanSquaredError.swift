@@ -18,15 +18,18 @@ public enum MeanSquaredError {
     /// - Parameters:
     ///   - prediction, target, gradient: `[B, ...]`, the same shape.
     ///   - imageWeights: `B` weights, or nil.
+    ///   - divisor: N, when not the element count: DP-SGD takes the mean over each example's
+    ///     K images alone (N = K · elements per image), so that the gradient of an image does
+    ///     not depend on how many examples share the batch.
     /// - Returns: the loss, accumulated in Double.
     public static func lossAndGradient(prediction: Tensor, target: Tensor, imageWeights: [Double]?,
-                                       gradient: Tensor) -> Double {
+                                       gradient: Tensor, divisor: Int? = nil) -> Double {
         precondition(prediction.shape == target.shape && gradient.shape == target.shape, "MSE shapes")
-        let count = prediction.count
+        let count = divisor ?? prediction.count
         let images = imageWeights?.count ?? 1
-        precondition(count % images == 0 && (imageWeights == nil || prediction.shape.first == images),
+        precondition(prediction.count % images == 0 && (imageWeights == nil || prediction.shape.first == images),
                      "\(images) image weights for a batch of shape \(prediction.shape)")
-        let perImage = count / images
+        let perImage = prediction.count / images
         var total = 0.0
         for image in 0..<images {
             let weight = imageWeights?[image] ?? 1

@@ -58,8 +58,8 @@ public final class Trainer {
 
     let images: TrainingImages
     var order: DataOrder
-    /// A step's batch: `batchSize` images, or one image's `noiseDraws` copies in DP-SGD.
-    let batch: TrainingBatch
+    /// A step's batch: `batchSize` images, or a DP-SGD pass's images' `noiseDraws` copies each.
+    var batch: TrainingBatch
     let parameters: [Parameter]
     /// The clipped per-image gradient sum of DP-SGD steps.
     lazy var clippedSum = ClippedGradientSum(parameters: parameters)
@@ -117,8 +117,7 @@ public final class Trainer {
         ema = ExponentialMovingAverage(module: unet, configuration: .init(
             maxDecay: options.emaMaxDecay, inverseGamma: options.emaInverseGamma, power: options.emaPower))
         order = DataOrder(count: images.count, seed: options.seed)
-        batch = TrainingBatch(batchSize: options.privacy?.noiseDraws ?? group.share(of: options.batchSize).count,
-                              resolution: images.resolution)
+        batch = TrainingBatch(batchSize: max(1, group.share(of: options.batchSize).count), resolution: images.resolution)
         parameters = unet.namedParameters.map(\.parameter)
     }
 
@@ -146,8 +145,10 @@ public final class Trainer {
     /// Runs the batch through the U-Net and back: the parameters' gradients become those of
     /// the batch's mean loss (min-SNR-γ weighted per image if set), which is returned — both
     /// scaled by `batchShare`, the fraction of a data-parallel step's batch held here, so that
-    /// their sum over the processes is the whole batch's mean.
-    func lossAndGradient(batchShare: Double = 1) -> Double {
+    /// their sum over the processes is the whole batch's mean. With `meanOverImages` m the
+    /// mean is over m images' elements instead of the batch's (DP-SGD: an example's K draws),
+    /// so the loss is the sum of the examples' means.
+    func lossAndGradient(batchShare: Double = 1, meanOverImages: Int? = nil) -> Double {
         schedule.addNoise(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.noisy)
         schedule.target(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.target)
         // The cached list: zeroGradients() would rebuild every parameter's name each step.
@@ -161,7 +162,8 @@ public final class Trainer {
         }
         let loss = MeanSquaredError.lossAndGradient(prediction: output, target: batch.target,
                                                     imageWeights: options.snrGamma == nil ? nil : batch.lossWeights,
-                                                    gradient: batch.outputGradient)
+                                                    gradient: batch.outputGradient,
+                                                    divisor: meanOverImages.map { $0 * batch.pixels })
         if batchShare != 1 {
             let scale = Float(batchShare), gradient = batch.outputGradient.data
             for i in 0..<batch.outputGradient.count { gradient[i] *= scale }
@@ -192,6 +194,11 @@ public final class Trainer {
             ema.step()
         }
         step += 1
+    }
+
+    /// Makes ``batch`` hold `size` positions (DP-SGD passes vary with the Poisson batch).
+    func useBatch(size: Int) {
+        if batch.size != size { batch = TrainingBatch(batchSize: size, resolution: images.resolution) }
     }
 
     /// Fills slot `j` of the batch with image `image` of the data: its pixels (flipped at
