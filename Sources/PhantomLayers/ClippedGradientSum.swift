@@ -3,20 +3,23 @@ import PhantomTensor
 /// The sum of per-example gradients, each clipped to an L2 norm, kept beside the parameters'
 /// own gradients: the accumulator of DP-SGD (Abadi et al. 2016, Algorithm 1).
 ///
-/// The caller computes one example's gradient into the parameters' `gradient` tensors (a
-/// backward pass over that example alone), then calls ``add(maxNorm:)``, which adds
+/// For each batch of examples the caller calls ``beginExamples(_:positionsPerExample:)``, runs
+/// the batch forward and back — the backward pass puts each example's gradient gᵢ in its own
+/// row (``ExampleGradients``) — and calls ``addExamples(maxNorm:)``, which adds
 ///
 ///     gᵢ · min(1, C / (‖gᵢ‖ + 10⁻⁶))
 ///
-/// to the sum (Opacus's clipping factor). After the last example, ``writeNoisyMean(noiseStandardDeviation:divisor:noise:)``
+/// to the sum (Opacus's clipping factor). After the last batch, ``writeNoisyMean(noiseStandardDeviation:divisor:noise:)``
 /// puts (Σ clipped gᵢ + N(0, s²)) / divisor into the parameters' gradients for the optimizer.
 ///
-/// Every pass is element-wise over fixed chunks, so the result does not depend on the worker
-/// count. Memory: one extra copy of the parameters.
+/// Every pass is element-wise over fixed chunks, in example order, so the result does not
+/// depend on the worker count. Memory: one extra copy of the parameters, and one per example
+/// of the largest batch.
 public final class ClippedGradientSum {
     public let parameters: [Parameter]
     private let sums: [Tensor]
     private let chunks: [ElementChunk]
+    private var exampleRows: [ExampleGradients] = []
     private lazy var reduction = TensorAllReduce(sums)
 
     public init(parameters: [Parameter]) {
@@ -30,19 +33,49 @@ public final class ClippedGradientSum {
         for sum in sums { sum.zero() }
     }
 
-    /// Adds the parameters' current gradient, clipped to norm `maxNorm`, to the sum; returns its
-    /// norm before clipping. A non-finite norm adds nothing (the caller decides what to do).
-    @discardableResult
-    public func add(maxNorm: Double) -> Double {
-        let norm = gradientNorm(parameters)
-        guard norm.isFinite else { return norm }
-        let scale = Float(min(1, maxNorm / (norm + 1e-6)))
+    /// Makes the next backward pass keep the gradients of `examples` examples apart, each made of
+    /// `positionsPerExample` consecutive batch positions, in zeroed rows.
+    public func beginExamples(_ examples: Int, positionsPerExample: Int) {
+        if (exampleRows.first?.capacity ?? 0) < examples {
+            exampleRows = parameters.map { ExampleGradients(capacity: examples, count: $0.gradient.count) }
+        }
+        for (parameter, rows) in zip(parameters, exampleRows) {
+            rows.begin(examples: examples, positionsPerExample: positionsPerExample)
+            parameter.exampleGradients = rows
+        }
+    }
+
+    /// Adds each example's gradient of the last backward pass, clipped to norm `maxNorm`, to the
+    /// sum, hands the parameters back to summed gradients, and returns the norms before clipping
+    /// in example order. An example with a non-finite norm adds nothing (the caller decides what
+    /// to do).
+    public func addExamples(maxNorm: Double) -> [Double] {
+        guard let examples = exampleRows.first?.examples else { return [] }
+        for parameter in parameters { parameter.exampleGradients = nil }
+        // ‖gᵢ‖²: per (chunk, example) in Double, then chunk by chunk in order.
+        var partials = [Double](repeating: 0, count: chunks.count * examples)
+        partials.withUnsafeMutableBufferPointer { partials in
+            Parallel.forEach(chunks.count * examples) { item, _ in
+                let chunk = chunks[item / examples], example = item % examples
+                let rows = exampleRows[chunk.tensor], g = rows.rows.data + example * rows.count
+                var sum = 0.0
+                for i in chunk.range { sum += Double(g[i]) * Double(g[i]) }
+                partials[item] = sum
+            }
+        }
+        let norms = (0..<examples).map { example in
+            stride(from: example, to: partials.count, by: examples).reduce(0) { $0 + partials[$1] }.squareRoot()
+        }
+        let scales = norms.map { $0.isFinite ? Float(min(1, maxNorm / ($0 + 1e-6))) : 0 }
         Parallel.forEach(chunks.count) { index, _ in
             let chunk = chunks[index]
-            let g = parameters[chunk.tensor].gradient.data, s = sums[chunk.tensor].data
-            for i in chunk.range { s[i] += scale * g[i] }
+            let rows = exampleRows[chunk.tensor], s = sums[chunk.tensor].data
+            for (example, scale) in scales.enumerated() where scale != 0 {
+                let g = rows.rows.data + example * rows.count
+                for i in chunk.range { s[i] += scale * g[i] }
+            }
         }
-        return norm
+        return norms
     }
 
     /// Replaces the sum, on every process, by its sum over the group's processes (data-parallel

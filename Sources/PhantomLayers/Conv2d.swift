@@ -146,8 +146,8 @@ public final class Conv2d: Module {
         let dx = workspace.pool.take(x.shape)
         if let tiling = winogradTiling(height: shape.height, width: shape.width) {
             winograd(tiling, batch: batch, height: shape.height, width: shape.width)
-                .backward(x.data, dy.data, flippedWeights: flippedTransposedWeights(), weightGradient: weight.gradient.data,
-                          biasGradient: bias.gradient.data, dx: dx.data)
+                .backward(x.data, dy.data, flippedWeights: flippedTransposedWeights(), weight: weight, bias: bias,
+                          dx: dx.data)
             return dx
         }
         let pixels = shape.columnCount, rows = shape.columnRows
@@ -202,10 +202,8 @@ public final class Conv2d: Module {
                 shape.col2imAdd(gradColumns, into: gradIn)
             }
         }
-        accumulateImageGradients(slots, stride: slotStride, images: batch, count: weightCount,
-                                 into: weight.gradient.data)
-        accumulateImageGradients(slots + weightCount, stride: slotStride, images: batch,
-                                 count: outChannels, into: bias.gradient.data)
+        accumulateImageGradients(slots, stride: slotStride, images: batch, into: weight)
+        accumulateImageGradients(slots + weightCount, stride: slotStride, images: batch, into: bias)
         return dx
     }
 

@@ -31,10 +31,13 @@ public final class Embedding: Module {
         return y
     }
 
-    /// Adds each row of `dL/dy` to the gradient of the row it was read from (in order).
+    /// Adds each row of `dL/dy` to the gradient of the row it was read from (in order; with
+    /// ``Parameter/exampleGradients``, in the row's example's gradient).
     public func backward(_ dy: Tensor) {
+        let perExample = weight.exampleGradients
         for (row, index) in indices.enumerated() {
-            let source = dy.data + row * dimension, target = weight.gradient.data + index * dimension
+            let gradient = perExample?.row(position: row) ?? weight.gradient.data
+            let source = dy.data + row * dimension, target = gradient + index * dimension
             for j in 0..<dimension { target[j] += source[j] }
         }
     }

@@ -1,16 +1,30 @@
 import PhantomTensor
 
-/// Sums per-image parameter gradients into a parameter's gradient.
+/// Adds per-image gradients to a parameter: their sum to its gradient, or, while the
+/// parameter keeps ``Parameter/exampleGradients``, each example's positions' sum to that
+/// example's row.
 ///
 /// Batch-parallel backward passes write each image's contribution to its own
-/// slot (`slots[b * stride ..< b * stride + count]`), then this adds them in image
+/// slot (`slots[b * stride ..< b * stride + parameter count]`), then this adds them in image
 /// order, so the total does not depend on how images were spread over workers.
-/// The per-image slots are also where per-sample gradient norms (for DP-SGD's
-/// clipping) can be read before they are summed.
-public func accumulateImageGradients(
-    _ slots: UnsafePointer<Float>, stride: Int, images: Int,
-    count: Int, into gradient: UnsafeMutablePointer<Float>
-) {
+public func accumulateImageGradients(_ slots: UnsafePointer<Float>, stride: Int, images: Int, into parameter: Parameter) {
+    let count = parameter.gradient.count
+    guard let perExample = parameter.exampleGradients else {
+        sumSlots(slots, stride: stride, images: images, count: count, into: parameter.gradient.data)
+        return
+    }
+    let positions = perExample.positionsPerExample
+    precondition(images == perExample.examples * positions, "\(images) images for \(perExample.examples) examples")
+    for first in Swift.stride(from: 0, to: images, by: positions) {
+        sumSlots(slots + first * stride, stride: stride, images: positions, count: count,
+                 into: perExample.row(position: first))
+    }
+}
+
+/// `gradient[i] += Σ_b slots[b·stride + i]` over `images` slots, in slot order, over fixed
+/// element chunks.
+private func sumSlots(_ slots: UnsafePointer<Float>, stride: Int, images: Int, count: Int,
+                      into gradient: UnsafeMutablePointer<Float>) {
     let chunk = 8192
     let chunks = (count + chunk - 1) / chunk
     Parallel.forEach(chunks) { piece, _ in

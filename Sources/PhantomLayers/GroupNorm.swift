@@ -169,10 +169,8 @@ public final class GroupNorm: Module {
                 }
             }
         }
-        accumulateImageGradients(slots, stride: slotStride, images: batch, count: channels,
-                                 into: weight.gradient.data)
-        accumulateImageGradients(slots + channels, stride: slotStride, images: batch, count: channels,
-                                 into: bias.gradient.data)
+        accumulateImageGradients(slots, stride: slotStride, images: batch, into: weight)
+        accumulateImageGradients(slots + channels, stride: slotStride, images: batch, into: bias)
         return dy
     }
 }

@@ -40,7 +40,6 @@ public final class Linear: Module {
         return y
     }
 
-    /// (Per-sample gradient norms, for DP-SGD, are `‖dy_n‖·‖x_n‖` here.)
     private func computeBackward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("Linear.backward before forward") }
         let rows = x.shape[0]
@@ -49,6 +48,18 @@ public final class Linear: Module {
         for row in 0..<rows {
             gemm(m: 1, n: inFeatures, k: outFeatures, a: dy.data + row * outFeatures, lda: outFeatures,
                  b: weight.value.data, ldb: inFeatures, c: dx.data + row * inFeatures, ldc: inFeatures)
+        }
+        if let weightRows = weight.exampleGradients, let biasRows = bias.exampleGradients {
+            // Row n's own dW = dy_nᵀ·x_n (an outer product) and db = dy_n, added to its example's rows.
+            for row in 0..<rows {
+                let line = dy.data + row * outFeatures
+                gemm(transposeA: true, m: outFeatures, n: inFeatures, k: 1, a: line, lda: outFeatures,
+                     b: x.data + row * inFeatures, ldb: inFeatures, beta: 1, c: weightRows.row(position: row),
+                     ldc: inFeatures)
+                let db = biasRows.row(position: row)
+                for j in 0..<outFeatures { db[j] += line[j] }
+            }
+            return dx
         }
         gemm(transposeA: true, m: outFeatures, n: inFeatures, k: rows, a: dy.data, lda: outFeatures,
              b: x.data, ldb: inFeatures, beta: 1, c: weight.gradient.data, ldc: inFeatures)

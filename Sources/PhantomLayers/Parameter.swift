@@ -6,6 +6,9 @@ public final class Parameter: @unchecked Sendable {
     public let value: Tensor
     /// d(loss)/d(value), summed over the batch; zeroed by the optimizer's caller between steps.
     public let gradient: Tensor
+    /// When set, backward passes put each example's gradient in its own row here instead of
+    /// summing the batch into ``gradient`` (see ``ExampleGradients``).
+    public var exampleGradients: ExampleGradients?
 
     /// A parameter of the given shape, initialised to `values` (or zeros).
     public init(shape: [Int], values: [Float]? = nil) {

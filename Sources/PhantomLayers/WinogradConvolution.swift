@@ -50,12 +50,12 @@ struct WinogradConvolution {
         Profiler.countFlops(2 * batch * outChannels * inChannels * 9 * planeSize)
     }
 
-    /// Adds `dL/dweights` (`[out, in, 3, 3]`) and `dL/dbias` to `weightGradient` and
-    /// `biasGradient`, and writes `dL/dx` to `dx`, given `x`, `dy` `[batch, out, H, W]` and
-    /// the kernels flipped in both directions and transposed, `[in, out, 3, 3]`.
+    /// Adds `dL/dweights` (`[out, in, 3, 3]`) and `dL/dbias` to the gradients of `weight` and
+    /// `bias` (or, with ``Parameter/exampleGradients``, each image's to its example's row), and
+    /// writes `dL/dx` to `dx`, given `x`, `dy` `[batch, out, H, W]` and the kernels flipped in
+    /// both directions and transposed, `[in, out, 3, 3]`.
     func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, flippedWeights: UnsafePointer<Float>,
-                  weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
-                  dx: UnsafeMutablePointer<Float>) {
+                  weight: Parameter, bias: Parameter, dx: UnsafeMutablePointer<Float>) {
         let buffers = prepare()
         transformKernels(flippedWeights, outChannels: inChannels, inChannels: outChannels, into: buffers.kernels,
                          scratch: buffers.scratch)
@@ -75,28 +75,56 @@ struct WinogradConvolution {
                     dy + ((first + image) * outC + channel) * plane, height: h, width: w,
                     into: m + channel * columns + image * tiles, xiStride: outC * columns, scratch: scratch[worker, 0])
             }
-            let beta: Float = index == 0 ? 0 : 1
-            Parallel.forEach(tiling.positions) { xi, _ in
-                gemm(transposeB: true, m: outC, n: inC, k: columns, a: m + xi * outC * columns, lda: columns,
-                     b: v + xi * inC * columns, ldb: columns, beta: beta, c: du + xi * outC * inC, ldc: inC,
-                     countsFlops: false)
+            if let perExample = weight.exampleGradients {
+                // Each image's tiles in a product of their own, added to its example's row.
+                for image in 0..<group.count {
+                    Parallel.forEach(tiling.positions) { xi, _ in
+                        gemm(transposeB: true, m: outC, n: inC, k: tiles, a: m + xi * outC * columns + image * tiles,
+                             lda: columns, b: v + xi * inC * columns + image * tiles, ldb: columns,
+                             c: du + xi * outC * inC, ldc: inC, countsFlops: false)
+                    }
+                    addKernelGradients(du, into: perExample.row(position: first + image), scratch: scratch)
+                }
+            } else {
+                let beta: Float = index == 0 ? 0 : 1
+                Parallel.forEach(tiling.positions) { xi, _ in
+                    gemm(transposeB: true, m: outC, n: inC, k: columns, a: m + xi * outC * columns, lda: columns,
+                         b: v + xi * inC * columns, ldb: columns, beta: beta, c: du + xi * outC * inC, ldc: inC,
+                         countsFlops: false)
+                }
             }
             // Input gradient: the convolution of dy with the flipped, transposed kernels.
             transformInputs(dy, channels: outC, group: group, into: v, columns: columns, scratch: scratch)
             convolveTransformed(v, depth: outC, kernels: u, channels: inC, bias: nil, group: group,
                                 columns: columns, buffers: buffers, into: dx)
         }
-        let pairs = outC * inC, chunk = WinogradTiling.kernelChunk
-        Parallel.forEach((pairs + chunk - 1) / chunk) { piece, worker in
-            let range = piece * chunk..<min(pairs, (piece + 1) * chunk)
-            tiling.addKernelGradients(du, pairs: pairs, range: range, into: weightGradient, scratch: scratch[worker, 0])
+        if weight.exampleGradients == nil {
+            addKernelGradients(du, into: weight.gradient.data, scratch: scratch)
         }
+        let perExampleBias = bias.exampleGradients, biasGradient = bias.gradient.data
         Parallel.forEach(outC) { channel, _ in
-            var total: Float = 0
-            for image in 0..<images { total += LaneSums.sum(dy + (image * outC + channel) * plane, count: plane) }
-            biasGradient[channel] += total
+            if let perExampleBias {
+                for image in 0..<images {
+                    perExampleBias.row(position: image)[channel] += LaneSums.sum(dy + (image * outC + channel) * plane, count: plane)
+                }
+            } else {
+                var total: Float = 0
+                for image in 0..<images { total += LaneSums.sum(dy + (image * outC + channel) * plane, count: plane) }
+                biasGradient[channel] += total
+            }
         }
         Profiler.countFlops(4 * batch * outChannels * inChannels * 9 * plane)
+    }
+
+    /// Adds `Gᵀ dU_ξ G` — the kernel gradient of the transformed-domain gradients `du`
+    /// (`[ξ][out][in]`) — to `gradient` (`[out, in, 3, 3]`), over fixed chunks of kernel pairs.
+    private func addKernelGradients(_ du: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>,
+                                    scratch: WorkerBuffers) {
+        let pairs = outChannels * inChannels, chunk = WinogradTiling.kernelChunk, tiling = tiling
+        Parallel.forEach((pairs + chunk - 1) / chunk) { piece, worker in
+            let range = piece * chunk..<min(pairs, (piece + 1) * chunk)
+            tiling.addKernelGradients(du, pairs: pairs, range: range, into: gradient, scratch: scratch[worker, 0])
+        }
     }
 
     /// The products `M_ξ = U_ξ · V_ξ` of `kernels` (`[ξ][channels][depth]`) with the

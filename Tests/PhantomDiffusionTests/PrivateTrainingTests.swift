@@ -89,6 +89,21 @@ private struct ReorderedImages: TrainingImages {
         }
     }
 
+    /// Each image's gradient comes from that image alone, so how many images share a pass (the
+    /// batch size's worth of positions) changes nothing, bit for bit.
+    @Test(arguments: [1, 2]) func imagesPerPassChangeNothing(draws: Int) throws {
+        let options = Self.dp(sigma: 1, clip: 0.05, rate: 0.8, draws: draws)
+        let runs = try [draws, 2 * draws, 4 * draws, 6 * draws].map { batchSize in
+            let trainer = try Self.makeTrainer(batchSize: batchSize, privacy: options)
+            let norms = try (0..<2).map { _ in try trainer.trainStep().privateBatch?.gradientNorms ?? [] }
+            return (norms: norms, weights: Self.weights(trainer))
+        }
+        for run in runs.dropFirst() {
+            #expect(run.norms == runs[0].norms)
+            #expect(run.weights == runs[0].weights, "weights differ")
+        }
+    }
+
     @Test func oneImageMovesTheClippedSumByAtMostC() throws {
         let clip = 1e-4
         let base = SyntheticImages()

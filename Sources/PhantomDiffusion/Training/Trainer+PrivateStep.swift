@@ -15,14 +15,23 @@ extension Trainer {
         }
     }
 
+    /// The images one DP-SGD pass runs together: the batch size's worth of positions (each image
+    /// takes K), at most 16 images, so the per-image gradient rows stay within 16 copies of the
+    /// weights. Results do not depend on it: each image's gradient is computed from that image alone.
+    var privateImagesPerPass: Int {
+        min(16, max(1, options.batchSize / (options.privacy?.noiseDraws ?? 1)))
+    }
+
     /// One DP-SGD step (``DPSGDOptions``):
     ///
     /// 1. Poisson-sample the batch (``poissonBatch(step:sampleRate:)``);
-    /// 2. for the n-th sampled image (each process its share of them when data-parallel), run its K = `noiseDraws` copies — draws keyed
-    ///    (step, n·K + k) — through the U-Net and back: the gradient of its mean loss over the
-    ///    K draws, computed from that image alone;
-    /// 3. clip that gradient to norm C and add it to the sum (``ClippedGradientSum``), summed
-    ///    over the processes;
+    /// 2. run the sampled images (each process its share of them when data-parallel) through
+    ///    the U-Net and back, ``privateImagesPerPass`` at a time, the n-th image as K =
+    ///    `noiseDraws` consecutive positions with draws keyed (step, n·K + k); the backward
+    ///    pass keeps each image's gradient apart (``ExampleGradients``): the gradient of its
+    ///    mean loss over its K draws, computed from that image alone;
+    /// 3. clip each image's gradient to norm C and add it to the sum (``ClippedGradientSum``),
+    ///    summed over the processes;
     /// 4. add N(0, σ²C²) noise keyed by (step, parameter) and divide by q·N;
     /// 5. AdamW and EMA as in a normal step (the global ``TrainingOptions/gradientClip`` does not
     ///    apply: per-image clipping replaces it).
@@ -35,22 +44,30 @@ extension Trainer {
         clippedSum.reset()
         // Data parallel: each process takes a contiguous share of the sampled images; the
         // clipped sums, losses and norms are then summed over the processes.
-        var losses = [Double](repeating: 0, count: selected.count), norms = losses
-        for n in group.share(of: selected.count) {
-            for k in 0..<draws {
-                fillSlot(k, image: selected[n], key: n * draws + k, position: n * draws + k)
+        var lossSum = 0.0, norms = [Double](repeating: 0, count: selected.count)
+        let share = group.share(of: selected.count)
+        for first in stride(from: share.lowerBound, to: share.upperBound, by: privateImagesPerPass) {
+            let pass = first..<min(share.upperBound, first + privateImagesPerPass)
+            useBatch(size: pass.count * draws)
+            for (i, n) in pass.enumerated() {
+                for k in 0..<draws {
+                    fillSlot(i * draws + k, image: selected[n], key: n * draws + k, position: n * draws + k)
+                }
             }
-            losses[n] = lossAndGradient()
-            norms[n] = clippedSum.add(maxNorm: privacy.maxGradNorm)
+            clippedSum.beginExamples(pass.count, positionsPerExample: draws)
+            // Each image's gradient is that of its mean loss over its K draws; the loss is the sum
+            // of those means.
+            lossSum += lossAndGradient(meanOverImages: draws)
+            norms.replaceSubrange(pass, with: clippedSum.addExamples(maxNorm: privacy.maxGradNorm))
         }
         if group.size > 1 {
             clippedSum.sum(over: group)
-            let summed = group.allReduceSum(losses + norms)
-            losses = Array(summed[..<selected.count])
-            norms = Array(summed[selected.count...])
+            let summed = group.allReduceSum([lossSum] + norms)
+            lossSum = summed[0]
+            norms = Array(summed[1...])
         }
         let clipped = norms.filter { $0 > privacy.maxGradNorm }.count
-        let loss = selected.isEmpty ? 0 : losses.reduce(0, +) / Double(selected.count)
+        let loss = selected.isEmpty ? 0 : lossSum / Double(selected.count)
         let meanNorm = norms.isEmpty ? 0 : norms.reduce(0, +) / Double(norms.count)
         let report = PrivateBatchReport(images: selected.count, gradientNorms: norms,
                                         clippedFraction: selected.isEmpty ? 0 : Double(clipped) / Double(selected.count))
