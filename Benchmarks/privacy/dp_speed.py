@@ -3,7 +3,7 @@
 
 For each config, alternating `--repeats` times, each a fresh process:
   Phantom  `phantom-benchmark --mode trainer` (a normal Trainer step) and `--mode dp-train`
-           (the same Trainer's DP-SGD step: per-image passes, clipping, noise);
+           (the same Trainer's DP-SGD step: batched passes keeping each image's gradient, clipping, noise);
   Opacus   `bench_opacus.py --mode plain` and `--mode dp` on diffusers' UNet2DModel.
 Prints a table of median images/s and the DP/normal slowdown of each engine; JSON lines go to
 Benchmarks/results/dp_speed.jsonl. Build first: `swift build -c release --product phantom-benchmark`.

@@ -7,7 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-P="$root/.build/release/phantom"
+P="${PHANTOM:-$root/.build/release/phantom}"   # a copy keeps a rebuild from changing the binary mid-run
 idx="${IDX:?set IDX to the fashion-mnist idx folder}"
 out="${OUT:-/tmp/phantom-fmnist}"
 steps="${STEPS:-200}"
