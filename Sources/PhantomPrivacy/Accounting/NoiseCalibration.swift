@@ -44,34 +44,71 @@ extension RDPAccountant {
             throw AccountingError("the number of steps must be at least 1, got \(steps)")
         }
 
-        func epsilon(_ sigma: Double) -> Double {
+        return try calibrateNoise(targetEpsilon: targetEpsilon, delta: delta, sampleRate: sampleRate, steps: steps,
+                                  epsilonTolerance: epsilonTolerance) { sigma in
             let rdp = uncheckedRDP(noiseMultiplier: sigma, sampleRate: sampleRate, steps: steps, orders: orders)
             return uncheckedPrivacySpent(orders: orders, rdp: rdp, delta: delta).epsilon
         }
-
-        var epsilonHigh = Double.infinity
-        var sigmaLow = 0.0
-        var sigmaHigh = 10.0
-        while epsilonHigh > targetEpsilon {
-            sigmaHigh = 2 * sigmaHigh
-            epsilonHigh = epsilon(sigmaHigh)
-            if sigmaHigh > maximumNoiseMultiplier {
-                throw AccountingError(
-                    "the privacy budget is too low: ε = \(targetEpsilon) at δ = \(delta) is not reached with "
-                        + "\(steps) steps at sample rate \(sampleRate) by any noise multiplier up to \(sigmaHigh)")
-            }
-        }
-        while targetEpsilon - epsilonHigh > epsilonTolerance {
-            let sigma = (sigmaLow + sigmaHigh) / 2
-            if sigma <= sigmaLow || sigma >= sigmaHigh { break }
-            let epsilonMid = epsilon(sigma)
-            if epsilonMid < targetEpsilon {
-                sigmaHigh = sigma
-                epsilonHigh = epsilonMid
-            } else {
-                sigmaLow = sigma
-            }
-        }
-        return sigmaHigh
     }
+}
+
+extension PRVAccountant {
+    /// The noise multiplier σ that keeps `steps` steps at sample rate q within (ε, δ) by the PRV
+    /// accountant's upper bound, found as Opacus's `get_noise_multiplier` (accountant "prv") finds it:
+    /// the bracket and bisection of ``RDPAccountant/noiseMultiplier(targetEpsilon:delta:sampleRate:steps:orders:epsilonTolerance:)``.
+    /// A σ so small that the PRV grid cannot be built counts as over the target.
+    ///
+    /// - Throws: ``AccountingError`` for inputs out of range or an unreachable target.
+    /// - Complexity: about 20 PRV evaluations (a second or more each for runs of thousands of steps).
+    public static func noiseMultiplier(targetEpsilon: Double, delta: Double, sampleRate: Double, steps: Int,
+                                       epsilonTolerance: Double = 0.01) throws -> Double {
+        guard targetEpsilon > 0, targetEpsilon.isFinite else {
+            throw AccountingError("the target ε must be positive and finite, got \(targetEpsilon)")
+        }
+        guard epsilonTolerance > 0, epsilonTolerance.isFinite else {
+            throw AccountingError("the ε tolerance must be positive and finite, got \(epsilonTolerance)")
+        }
+        try RDPAccountant.validate(delta: delta)
+        try RDPAccountant.Segment.validate(noiseMultiplier: 1, sampleRate: sampleRate, steps: steps)
+        return try calibrateNoise(targetEpsilon: targetEpsilon, delta: delta, sampleRate: sampleRate, steps: steps,
+                                  epsilonTolerance: epsilonTolerance) { sigma in
+            let accountant = PRVAccountant(segments: [try RDPAccountant.Segment(noiseMultiplier: sigma, sampleRate: sampleRate, steps: steps)])
+            return (try? accountant.epsilon(delta: delta)) ?? .infinity
+        }
+    }
+}
+
+/// Opacus's `get_noise_multiplier` search, for any accountant's ε(σ):
+///
+/// 1. bracket: σ = 20, 40, 80, … until ε(σ) ≤ the target; past σ = 10⁶ the target is unreachable;
+/// 2. bisect between 0 and that σ until ε(σ_high) is within `epsilonTolerance` below the target.
+///
+/// Returns σ_high, with target − tolerance ≤ ε(σ_high) ≤ target. (Where no representable σ lies
+/// between the bisection's ends, which Opacus would loop on forever, it stops and returns σ_high.)
+func calibrateNoise(targetEpsilon: Double, delta: Double, sampleRate: Double, steps: Int, epsilonTolerance: Double,
+                    epsilon: (Double) throws -> Double) throws -> Double {
+    var epsilonHigh = Double.infinity
+    var sigmaLow = 0.0
+    var sigmaHigh = 10.0
+    while epsilonHigh > targetEpsilon {
+        sigmaHigh = 2 * sigmaHigh
+        epsilonHigh = try epsilon(sigmaHigh)
+        if sigmaHigh > RDPAccountant.maximumNoiseMultiplier {
+            throw AccountingError(
+                "the privacy budget is too low: ε = \(targetEpsilon) at δ = \(delta) is not reached with "
+                    + "\(steps) steps at sample rate \(sampleRate) by any noise multiplier up to \(sigmaHigh)")
+        }
+    }
+    while targetEpsilon - epsilonHigh > epsilonTolerance {
+        let sigma = (sigmaLow + sigmaHigh) / 2
+        if sigma <= sigmaLow || sigma >= sigmaHigh { break }
+        let epsilonMid = try epsilon(sigma)
+        if epsilonMid < targetEpsilon {
+            sigmaHigh = sigma
+            epsilonHigh = epsilonMid
+        } else {
+            sigmaLow = sigma
+        }
+    }
+    return sigmaHigh
 }
