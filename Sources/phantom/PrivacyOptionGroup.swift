@@ -1,6 +1,8 @@
 import ArgumentParser
 import PhantomPrivacy
 
+extension DPSGDOptions.Accountant: ExpressibleByArgument {}
+
 /// `phantom train`'s differential-privacy options: any of them turns on DP-SGD.
 struct PrivacyOptionGroup: ParsableArguments {
     @Option(name: .customLong("dp-epsilon"), help: "Train with DP-SGD to this ε: the noise is calibrated for the planned steps (as Opacus's get_noise_multiplier).")
@@ -13,9 +15,13 @@ struct PrivacyOptionGroup: ParsableArguments {
     var maxGradNorm: Double?
     @Option(name: .customLong("dp-noise-draws"), help: "DP-SGD: (timestep, noise) draws averaged per image before clipping; K draws cost K passes and no privacy (default 1).")
     var noiseDraws: Int?
+    @Option(name: .customLong("dp-accountant"), help: "DP-SGD: how ε is computed: rdp (Rényi DP, Opacus's orders; fast) or prv (the privacy-loss distribution composed numerically, as Opacus's default: a tighter ε, so less noise for the same ε; seconds to calibrate).")
+    var accountant: DPSGDOptions.Accountant?
 
     /// Whether any DP option was given.
-    var isEnabled: Bool { [epsilon, delta, noiseMultiplier, maxGradNorm].contains { $0 != nil } || noiseDraws != nil }
+    var isEnabled: Bool {
+        [epsilon, delta, noiseMultiplier, maxGradNorm].contains { $0 != nil } || noiseDraws != nil || accountant != nil
+    }
 
     func validate() throws {
         guard isEnabled else { return }
@@ -35,7 +41,8 @@ struct PrivacyOptionGroup: ParsableArguments {
         do {
             return try DPSGDOptions.plan(targetEpsilon: epsilon, noiseMultiplier: noiseMultiplier, delta: delta,
                                          maxGradNorm: maxGradNorm ?? 1, noiseDraws: noiseDraws ?? 1,
-                                         datasetSize: datasetSize, expectedBatchSize: batchSize, steps: steps)
+                                         datasetSize: datasetSize, expectedBatchSize: batchSize, steps: steps,
+                                         accountant: accountant ?? .rdp)
         } catch {
             throw CommandError("DP-SGD: \(error)")
         }

@@ -304,7 +304,7 @@ struct TrainCommand: ParsableCommand {
             Terminal.say("""
                 DP-SGD: Poisson batches (q = \(String(format: "%.4g", dp.sampleRate))), per-image gradients clipped to \(dp.maxGradNorm), \
                 noise multiplier \(String(format: "%.4g", dp.noiseMultiplier)), \(dp.noiseDraws) draw(s) per image; \
-                after \(settings.options.steps) steps: ε = \(String(format: "%.3g", guarantee.epsilon)) at δ = \(String(format: "%.3g", dp.delta)) (RDP accountant)
+                after \(settings.options.steps) steps: ε = \(String(format: "%.3g", guarantee.epsilon)) at δ = \(String(format: "%.3g", dp.delta)) (\(dp.accountant.rawValue.uppercased()) accountant)
                 """)
         }
         let progress = TrainingProgress(totalSteps: settings.options.steps, batchSize: settings.options.batchSize, logEvery: logEvery)

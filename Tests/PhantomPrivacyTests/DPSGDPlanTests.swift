@@ -58,6 +58,36 @@ import Testing
         #expect(noiseless.epsilon == .infinity && noiseless.jsonObject["epsilon"] as? String == "inf")
     }
 
+    /// `--dp-accountant prv`: the tighter accountant needs less noise for the same ε, reports
+    /// the PRV upper bound, and is recorded; settings written before the choice existed read as RDP.
+    @Test func thePRVAccountantCalibratesLessNoiseAndIsRecorded() throws {
+        func plan(_ accountant: DPSGDOptions.Accountant) throws -> DPSGDOptions {
+            try DPSGDOptions.plan(targetEpsilon: 4, noiseMultiplier: nil, delta: 1e-5, maxGradNorm: 1, noiseDraws: 1,
+                                  datasetSize: 1000, expectedBatchSize: 20, steps: 100, accountant: accountant)
+        }
+        let rdp = try plan(.rdp), prv = try plan(.prv)
+        #expect(prv.accountant == .prv && rdp.accountant == .rdp)
+        // Opacus 1.6's get_noise_multiplier for these settings: 0.6884765625 (prv), 0.7421875 (rdp).
+        #expect(prv.noiseMultiplier == 0.6884765625 && rdp.noiseMultiplier == 0.7421875,
+                "PRV σ \(prv.noiseMultiplier), RDP σ \(rdp.noiseMultiplier)")
+        let spent = try prv.epsilon(afterSteps: 100)
+        let segments = [try RDPAccountant.Segment(noiseMultiplier: prv.noiseMultiplier, sampleRate: 0.02, steps: 100)]
+        #expect(spent == (try PRVAccountant(segments: segments).epsilon(delta: 1e-5)) && spent <= 4 && spent >= 3.99)
+
+        let guarantee = DPSGDGuarantee(options: prv, steps: 100)
+        #expect((guarantee.jsonObject["accountant"] as? String)?.hasPrefix("prv") == true)
+        let data = try JSONSerialization.data(withJSONObject: guarantee.jsonObject)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let read = try #require(DPSGDGuarantee(jsonObject: object))
+        #expect(read.options.accountant == .prv)
+
+        let encoded = try JSONEncoder().encode(prv)
+        #expect(try JSONDecoder().decode(DPSGDOptions.self, from: encoded) == prv)
+        var old = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        old["accountant"] = nil
+        #expect(try JSONDecoder().decode(DPSGDOptions.self, from: JSONSerialization.data(withJSONObject: old)).accountant == .rdp)
+    }
+
     @Test func aManifestSaysWhenSamplesWereScreenedAgainstTheTrainingImages() {
         let guarantee = DPSGDGuarantee(options: DPSGDOptions(noiseMultiplier: 1, maxGradNorm: 1, sampleRate: 0.1, delta: 1e-5), steps: 10)
         #expect(guarantee.manifestObject(screenedAgainstTrainingImages: false)["screening"] == nil)

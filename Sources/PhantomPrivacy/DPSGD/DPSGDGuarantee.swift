@@ -1,7 +1,7 @@
 import Foundation
 
-/// What a DP-SGD run guarantees after some steps: its settings, the steps taken and the ε the
-/// RDP accountant gives for them. Training writes it into `phantom.json`; sampling copies it into
+/// What a DP-SGD run guarantees after some steps: its settings, the steps taken and the ε its
+/// accountant gives for them. Training writes it into `phantom.json`; sampling copies it into
 /// the manifest, so a synthetic set carries the guarantee of the model that made it.
 public struct DPSGDGuarantee: Equatable, Sendable {
     public var options: DPSGDOptions
@@ -30,7 +30,7 @@ public struct DPSGDGuarantee: Equatable, Sendable {
             "noise_multiplier": options.noiseMultiplier, "sample_rate": options.sampleRate, "steps": steps,
             "max_grad_norm": options.maxGradNorm, "noise_draws": options.noiseDraws,
             "target_epsilon": options.targetEpsilon.map { $0 as Any } ?? NSNull(),
-            "accountant": "rdp (Opacus 1.6 orders)", "not_covered": Self.notCovered,
+            "accountant": options.accountant.description, "not_covered": Self.notCovered,
         ]
     }
 
@@ -54,8 +54,9 @@ public struct DPSGDGuarantee: Equatable, Sendable {
               let draws = object["noise_draws"] as? Int else { return nil }
         let epsilon = number("epsilon") ?? (object["epsilon"] as? String == "inf" ? .infinity : nil)
         guard let epsilon else { return nil }
+        let accountant = DPSGDOptions.Accountant.allCases.first { (object["accountant"] as? String)?.hasPrefix($0.rawValue) == true }
         options = DPSGDOptions(noiseMultiplier: sigma, maxGradNorm: norm, sampleRate: rate, noiseDraws: draws,
-                               delta: delta, targetEpsilon: number("target_epsilon"))
+                               delta: delta, targetEpsilon: number("target_epsilon"), accountant: accountant ?? .rdp)
         self.steps = steps
         self.epsilon = epsilon
     }

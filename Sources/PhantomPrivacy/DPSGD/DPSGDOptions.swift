@@ -13,6 +13,23 @@ import Foundation
 /// ε from ``RDPAccountant`` for (σ, q, steps). Averaging K draws of one image before clipping
 /// (DPDM's "noise multiplicity", Dockhorn et al. 2023) costs K passes and no privacy.
 public struct DPSGDOptions: Equatable, Sendable, Codable {
+    /// How ε is computed from (σ, q, steps, δ).
+    public enum Accountant: String, Sendable, Codable, CaseIterable {
+        /// Rényi DP with Opacus's orders (``RDPAccountant``): a closed-form bound, fast.
+        case rdp
+        /// The privacy-loss distribution composed numerically (``PRVAccountant``, its upper bound):
+        /// tighter, so the same ε needs less noise; a fraction of a second to seconds per ε.
+        case prv
+
+        /// How a report names it.
+        public var description: String {
+            switch self {
+            case .rdp: "rdp (Opacus 1.6 orders)"
+            case .prv: "prv (Gopi et al. 2021, upper bound, ε error 0.01)"
+            }
+        }
+    }
+
     /// σ: the noise's standard deviation over the clipping norm (0 only in tests: no guarantee).
     public var noiseMultiplier: Double
     /// C: the largest L2 norm one image's gradient may contribute.
@@ -25,15 +42,29 @@ public struct DPSGDOptions: Equatable, Sendable, Codable {
     public var delta: Double
     /// The ε the noise was calibrated for (nil when σ was given instead).
     public var targetEpsilon: Double?
+    /// The accountant that calibrates σ and reports ε (runs recorded before there was a choice: RDP).
+    public var accountant: Accountant
 
     public init(noiseMultiplier: Double, maxGradNorm: Double, sampleRate: Double, noiseDraws: Int = 1,
-                delta: Double, targetEpsilon: Double? = nil) {
+                delta: Double, targetEpsilon: Double? = nil, accountant: Accountant = .rdp) {
         self.noiseMultiplier = noiseMultiplier
         self.maxGradNorm = maxGradNorm
         self.sampleRate = sampleRate
         self.noiseDraws = noiseDraws
         self.delta = delta
         self.targetEpsilon = targetEpsilon
+        self.accountant = accountant
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(noiseMultiplier: try container.decode(Double.self, forKey: .noiseMultiplier),
+                  maxGradNorm: try container.decode(Double.self, forKey: .maxGradNorm),
+                  sampleRate: try container.decode(Double.self, forKey: .sampleRate),
+                  noiseDraws: try container.decode(Int.self, forKey: .noiseDraws),
+                  delta: try container.decode(Double.self, forKey: .delta),
+                  targetEpsilon: try container.decodeIfPresent(Double.self, forKey: .targetEpsilon),
+                  accountant: try container.decodeIfPresent(Accountant.self, forKey: .accountant) ?? .rdp)
     }
 
     /// The settings for `steps` steps over `datasetSize` images at an expected batch of
@@ -45,7 +76,8 @@ public struct DPSGDOptions: Equatable, Sendable, Codable {
     ///   - targetEpsilon, noiseMultiplier: exactly one of them.
     /// - Throws: ``AccountingError`` when the inputs are out of range or ε cannot be reached.
     public static func plan(targetEpsilon: Double?, noiseMultiplier: Double?, delta: Double?, maxGradNorm: Double,
-                            noiseDraws: Int, datasetSize: Int, expectedBatchSize: Int, steps: Int) throws -> DPSGDOptions {
+                            noiseDraws: Int, datasetSize: Int, expectedBatchSize: Int, steps: Int,
+                            accountant: Accountant = .rdp) throws -> DPSGDOptions {
         guard datasetSize >= 1 else { throw AccountingError("DP-SGD needs at least one training image") }
         guard expectedBatchSize >= 1, expectedBatchSize <= datasetSize else {
             throw AccountingError("the expected batch size must be in 1...\(datasetSize) (the dataset size), got \(expectedBatchSize)")
@@ -59,7 +91,10 @@ public struct DPSGDOptions: Equatable, Sendable, Codable {
         let sigma: Double
         switch (targetEpsilon, noiseMultiplier) {
         case let (epsilon?, nil):
-            sigma = try RDPAccountant.noiseMultiplier(targetEpsilon: epsilon, delta: delta, sampleRate: sampleRate, steps: steps)
+            sigma = switch accountant {
+            case .rdp: try RDPAccountant.noiseMultiplier(targetEpsilon: epsilon, delta: delta, sampleRate: sampleRate, steps: steps)
+            case .prv: try PRVAccountant.noiseMultiplier(targetEpsilon: epsilon, delta: delta, sampleRate: sampleRate, steps: steps)
+            }
         case let (nil, sigmaGiven?):
             guard sigmaGiven > 0, sigmaGiven.isFinite else {
                 throw AccountingError("the noise multiplier must be positive and finite, got \(sigmaGiven)")
@@ -69,18 +104,21 @@ public struct DPSGDOptions: Equatable, Sendable, Codable {
             throw AccountingError("give a target ε or a noise multiplier, not both")
         }
         let options = DPSGDOptions(noiseMultiplier: sigma, maxGradNorm: maxGradNorm, sampleRate: sampleRate,
-                                   noiseDraws: noiseDraws, delta: delta, targetEpsilon: targetEpsilon)
+                                   noiseDraws: noiseDraws, delta: delta, targetEpsilon: targetEpsilon, accountant: accountant)
         _ = try options.epsilon(afterSteps: steps)
         return options
     }
 
-    /// ε spent after `steps` steps, by the RDP accountant: 0 before the first step, +∞ with σ = 0.
+    /// ε spent after `steps` steps, by ``accountant``: 0 before the first step, +∞ with σ = 0.
     ///
     /// - Throws: ``AccountingError`` for settings outside the accountant's ranges.
     public func epsilon(afterSteps steps: Int) throws -> Double {
         guard steps > 0 else { return 0 }
         guard noiseMultiplier > 0 else { return .infinity }
-        let accountant = try RDPAccountant(segments: [.init(noiseMultiplier: noiseMultiplier, sampleRate: sampleRate, steps: steps)])
-        return try accountant.epsilon(delta: delta)
+        let segments = [try RDPAccountant.Segment(noiseMultiplier: noiseMultiplier, sampleRate: sampleRate, steps: steps)]
+        return switch accountant {
+        case .rdp: try RDPAccountant(segments: segments).epsilon(delta: delta)
+        case .prv: try PRVAccountant(segments: segments).epsilon(delta: delta)
+        }
     }
 }
