@@ -15,6 +15,7 @@
 #include "dcmtk/oflog/oflog.h"
 
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -122,6 +123,7 @@ extern "C" void *phantom_dicom_open(const uint8_t *bytes, size_t count, int64_t 
     }
     DicomImage &image = *handle->image;
     int used = 0;
+    double usedCenter = std::nan(""), usedWidth = std::nan("");
     switch (window) {
     case PHANTOM_DICOM_WINDOW_FIXED:
         if (!(width >= 1) || !image.setWindow(center, width)) {
@@ -129,9 +131,14 @@ extern "C" void *phantom_dicom_open(const uint8_t *bytes, size_t count, int64_t 
             return nullptr;
         }
         used = 1;
+        usedCenter = center;
+        usedWidth = width;
         break;
     case PHANTOM_DICOM_WINDOW_FILE:
-        if (image.getWindowCount() > 0 && image.setWindow(0)) break;
+        if (image.getWindowCount() > 0 && image.setWindow(0)) {
+            if (!image.getWindow(usedCenter, usedWidth)) usedCenter = usedWidth = std::nan("");
+            break;
+        }
         if (image.getVoiLutCount() > 0 && image.setVoiLut(0)) break;
         /* fall through: no window in the file */
     case PHANTOM_DICOM_WINDOW_AUTO:
@@ -146,6 +153,8 @@ extern "C" void *phantom_dicom_open(const uint8_t *bytes, size_t count, int64_t 
         info->frames = static_cast<int32_t>(image.getFrameCount());
         info->bits = handle->bits;
         info->window_used = used;
+        info->window_center = usedCenter;
+        info->window_width = usedWidth;
     }
     return handle.release();
 }

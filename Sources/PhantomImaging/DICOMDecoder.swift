@@ -125,10 +125,12 @@ public enum DICOMDecoder {
             }
             try body(image)
         }
-        return switch info.window_used {
+        let kind: DICOMAppliedWindow.Kind = switch info.window_used {
         case 0: .file
         case 1: .fixed
         default: .percentiles
         }
+        let single = info.window_center.isFinite && info.window_width.isFinite
+        return DICOMAppliedWindow(kind: kind, center: single ? info.window_center : nil, width: single ? info.window_width : nil)
     }
 }

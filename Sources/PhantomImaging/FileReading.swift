@@ -24,27 +24,53 @@ public struct FileReading: Sendable, Hashable {
     }
 }
 
-/// The VOI window a DICOM file's frames were rendered with.
-public enum DICOMAppliedWindow: String, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
-    /// The file's own Window Center/Width (or VOI LUT).
-    case file
-    /// The window given by `--window C,W`.
-    case fixed
-    /// Each frame's 1st to 99th percentile: asked for (`--window auto`), or the fallback of
-    /// ``DICOMWindow/file`` for a file without a window.
-    case percentiles
+/// The VOI window a DICOM file's frames were rendered with: which kind, and its center and
+/// width when one window served every frame.
+public struct DICOMAppliedWindow: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Where the window came from.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// The file's own Window Center/Width (or VOI LUT).
+        case file
+        /// The window given by `--window C,W`.
+        case fixed
+        /// Each frame's 1st to 99th percentile: asked for (`--window auto`), or the fallback of
+        /// ``DICOMWindow/file`` for a file without a window.
+        case percentiles
+    }
 
-    /// `"file's own"`, `"given C,W"` or `"percentiles"`.
+    public var kind: Kind
+    /// Center and width of the window (in modality units: Hounsfield units for CT), when one
+    /// served every frame; nil for a VOI LUT and for per-frame percentiles.
+    public var center: Double?, width: Double?
+
+    public init(kind: Kind, center: Double? = nil, width: Double? = nil) {
+        self.kind = kind
+        self.center = center
+        self.width = width
+    }
+
+    /// Per-frame percentiles (no single window).
+    public static let percentiles = DICOMAppliedWindow(kind: .percentiles)
+
+    /// `"file's own 40/400"`, `"file's own (VOI LUT)"`, `"given 40/400"` or `"percentiles"`.
     public var description: String {
-        switch self {
-        case .file: "file's own"
-        case .fixed: "given C,W"
-        case .percentiles: "percentiles"
+        let values = center.flatMap { c in width.map { w in "\(Self.format(c))/\(Self.format(w))" } }
+        switch kind {
+        case .file: return values.map { "file's own \($0)" } ?? "file's own (VOI LUT)"
+        case .fixed: return values.map { "given \($0)" } ?? "given C,W"
+        case .percentiles: return "percentiles"
         }
     }
 
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(format: "%g", value)
+    }
+
     public static func < (lhs: Self, rhs: Self) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        let order = { (window: Self) in Kind.allCases.firstIndex(of: window.kind)! }
+        if order(lhs) != order(rhs) { return order(lhs) < order(rhs) }
+        if lhs.center != rhs.center { return (lhs.center ?? -.infinity) < (rhs.center ?? -.infinity) }
+        return (lhs.width ?? -.infinity) < (rhs.width ?? -.infinity)
     }
 }
 

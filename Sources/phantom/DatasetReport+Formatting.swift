@@ -39,7 +39,7 @@ extension DatasetReport {
         case .png, .jpeg, .tiff:
             return "\(count(summary.files, "file")), \(count(summary.images, "image"))"
         case .dicom:
-            let windows = summary.windows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let windows = summary.windows.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
             return "\(count(summary.files, "file")), \(count(summary.images, "frame")); windows (files): \(windows)"
         case .nifti:
             let slices = summary.slices

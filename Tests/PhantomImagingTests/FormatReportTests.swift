@@ -29,7 +29,10 @@ import Testing
             #expect(Set(formats.keys) == [.dicom, .nifti, .wholeSlide, .png])
 
             #expect(formats[.dicom]?.files == 2)
-            #expect(formats[.dicom]?.windows == [.file: 1, .percentiles: 1])
+            // ct_window_file.dcm holds Window Center/Width 40/400; mr_no_window.dcm falls back.
+            let own = DICOMAppliedWindow(kind: .file, center: 40, width: 400)
+            #expect(formats[.dicom]?.windows == [own: 1, .percentiles: 1])
+            #expect(own.description == "file's own 40/400" && DICOMAppliedWindow.percentiles.description == "percentiles")
             #expect(formats[.nifti]?.files == 1)
             #expect(formats[.nifti]?.slices == SliceTally(considered: 6, kept: 4))
             #expect(formats[.nifti]?.images == 4)
@@ -40,7 +43,8 @@ import Testing
             #expect(formats[.png]?.files == 1 && formats[.png]?.images == 1)
 
             let fixed = ImageReadOptions(dicomWindow: .fixed(center: 40, width: 400))
-            #expect(try DatasetReport(folder: root, resolution: 8, reading: fixed).formats[.dicom]?.windows == [.fixed: 2])
+            #expect(try DatasetReport(folder: root, resolution: 8, reading: fixed).formats[.dicom]?.windows
+                    == [DICOMAppliedWindow(kind: .fixed, center: 40, width: 400): 2])
         }
     }
 }

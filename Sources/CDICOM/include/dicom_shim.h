@@ -35,6 +35,10 @@ typedef struct {
     int32_t bits;
     /// Which window was applied: 0 the file's, 1 fixed, 2 histogram (auto or the fallback).
     int32_t window_used;
+    /// The window's center and width when one served every frame (the file's first Window
+    /// Center/Width, or the given one); NaN for a VOI LUT or per-frame percentiles.
+    double window_center;
+    double window_width;
 } phantom_dicom_info;
 
 /// Parses `count` bytes of a DICOM file (Part 10 with or without the 128-byte preamble, or
