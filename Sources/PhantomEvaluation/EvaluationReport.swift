@@ -31,6 +31,8 @@ public struct EvaluationReport: Codable, Sendable {
         public var samplesManifest: [String: String]
         /// How DICOM and NIfTI files of the folders were read (nil in reports made before it existed).
         public var reading: ImageReadOptions? = nil
+        /// ``reading``, or the defaults those earlier reports used.
+        public var readOptions: ImageReadOptions { reading ?? ImageReadOptions() }
     }
 
     public struct NetworkSummary: Codable, Sendable {

@@ -11,7 +11,7 @@ public enum HTMLReport {
 
     public static func page(_ report: EvaluationReport, runFolder: String?) throws(EvaluationError) -> String {
         let side = report.settings.side
-        let reading = report.settings.reading ?? ImageReadOptions()
+        let reading = report.settings.readOptions
         let samples = try EvaluationInputs.load(report.settings.samples, side: side, role: "samples", reading: reading)
         let real = try EvaluationInputs.load(report.settings.real, side: side, role: "real", reading: reading)
         var body = "<h1>Phantom evaluation</h1>\n"

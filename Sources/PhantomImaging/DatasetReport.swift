@@ -79,13 +79,8 @@ public struct DatasetReport: Sendable {
             switch reading.detail {
             case .none: break
             case .dicom(let window): windows[window, default: 0] += 1
-            case .nifti(let tally):
-                slices.considered += tally.considered
-                slices.kept += tally.kept
-            case .wholeSlide(let tally):
-                tiles.onGrid += tally.onGrid
-                tiles.tissue += tally.tissue
-                tiles.kept += tally.kept
+            case .nifti(let tally): slices += tally
+            case .wholeSlide(let tally): tiles += tally
             }
         }
     }

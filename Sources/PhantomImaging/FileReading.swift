@@ -85,6 +85,12 @@ public struct SliceTally: Sendable, Hashable {
         self.considered = considered
         self.kept = kept
     }
+
+    /// Adds another volume's counts.
+    public static func += (total: inout SliceTally, other: SliceTally) {
+        total.considered += other.considered
+        total.kept += other.kept
+    }
 }
 
 /// How many tiles of a whole-slide image were cut, found to hold tissue, and kept.
@@ -101,5 +107,12 @@ public struct TileTally: Sendable, Hashable {
         self.onGrid = onGrid
         self.tissue = tissue
         self.kept = kept
+    }
+
+    /// Adds another slide's counts.
+    public static func += (total: inout TileTally, other: TileTally) {
+        total.onGrid += other.onGrid
+        total.tissue += other.tissue
+        total.kept += other.kept
     }
 }
