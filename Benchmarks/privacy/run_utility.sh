@@ -3,14 +3,14 @@
 # on Fashion-MNIST at 32×32, the same steps (equal CPU within 5%), then phantom sample +
 # phantom evaluate with train-on-synthetic utility. IDX: the idx folder of Debian's
 # dataset-fashion-mnist; OUT: a scratch folder. The arms run one after another here
-# (the measured run ran them side by side, 1 thread each).
+# (the measured runs: each arm 1 thread; the two DP arms side by side).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 P="${PHANTOM:-$root/.build/release/phantom}"   # a copy keeps a rebuild from changing the binary mid-run
 idx="${IDX:?set IDX to the fashion-mnist idx folder}"
 out="${OUT:-/tmp/phantom-fmnist}"
-steps="${STEPS:-200}"
+steps="${STEPS:-520}"
 python3 "$here/make_fashion_mnist.py" "$idx" "$out/full" --test-per-class 200
 python3 "$here/make_fashion_mnist.py" "$idx" "$out/eval" --train-per-class 600 --test-per-class 200
 for arm in nodp eps10 eps1; do
