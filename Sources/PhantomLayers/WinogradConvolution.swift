@@ -103,15 +103,12 @@ struct WinogradConvolution {
         }
         let perExampleBias = bias.exampleGradients, biasGradient = bias.gradient.data
         Parallel.forEach(outC) { channel, _ in
-            if let perExampleBias {
-                for image in 0..<images {
-                    perExampleBias.row(position: image)[channel] += LaneSums.sum(dy + (image * outC + channel) * plane, count: plane)
-                }
-            } else {
-                var total: Float = 0
-                for image in 0..<images { total += LaneSums.sum(dy + (image * outC + channel) * plane, count: plane) }
-                biasGradient[channel] += total
+            var total: Float = 0
+            for image in 0..<images {
+                let sum = LaneSums.sum(dy + (image * outC + channel) * plane, count: plane)
+                if let perExampleBias { perExampleBias.row(position: image)[channel] += sum } else { total += sum }
             }
+            if perExampleBias == nil { biasGradient[channel] += total }
         }
         Profiler.countFlops(4 * batch * outChannels * inChannels * 9 * plane)
     }

@@ -42,7 +42,7 @@ struct PrivacyOptionGroup: ParsableArguments {
             return try DPSGDOptions.plan(targetEpsilon: epsilon, noiseMultiplier: noiseMultiplier, delta: delta,
                                          maxGradNorm: maxGradNorm ?? 1, noiseDraws: noiseDraws ?? 1,
                                          datasetSize: datasetSize, expectedBatchSize: batchSize, steps: steps,
-                                         accountant: accountant ?? .rdp)
+                                         accountant: accountant)
         } catch {
             throw CommandError("DP-SGD: \(error)")
         }

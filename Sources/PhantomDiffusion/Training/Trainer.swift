@@ -60,6 +60,8 @@ public final class Trainer {
     var order: DataOrder
     /// A step's batch: `batchSize` images, or a DP-SGD pass's images' `noiseDraws` copies each.
     var batch: TrainingBatch
+    /// Batches of the other sizes DP-SGD passes have used (at most images per pass × K of them).
+    var batches: [Int: TrainingBatch] = [:]
     let parameters: [Parameter]
     /// The clipped per-image gradient sum of DP-SGD steps.
     lazy var clippedSum = ClippedGradientSum(parameters: parameters)
@@ -196,9 +198,12 @@ public final class Trainer {
         step += 1
     }
 
-    /// Makes ``batch`` hold `size` positions (DP-SGD passes vary with the Poisson batch).
+    /// Makes ``batch`` hold `size` positions (DP-SGD passes vary with the Poisson batch), reusing
+    /// the buffers of a size seen before rather than allocating each step.
     func useBatch(size: Int) {
-        if batch.size != size { batch = TrainingBatch(batchSize: size, resolution: images.resolution) }
+        guard batch.size != size else { return }
+        batches[batch.size] = batch
+        batch = batches[size] ?? TrainingBatch(batchSize: size, resolution: images.resolution)
     }
 
     /// Fills slot `j` of the batch with image `image` of the data: its pixels (flipped at

@@ -29,21 +29,7 @@ extension RDPAccountant {
     public static func noiseMultiplier(targetEpsilon: Double, delta: Double, sampleRate: Double, steps: Int,
                                        orders: [Double] = RDPAccountant.defaultOrders,
                                        epsilonTolerance: Double = 0.01) throws -> Double {
-        guard targetEpsilon > 0, targetEpsilon.isFinite else {
-            throw AccountingError("the target ε must be positive and finite, got \(targetEpsilon)")
-        }
-        guard epsilonTolerance > 0, epsilonTolerance.isFinite else {
-            throw AccountingError("the ε tolerance must be positive and finite, got \(epsilonTolerance)")
-        }
-        try validate(delta: delta)
         try validate(orders: orders)
-        guard sampleRate > 0, sampleRate <= 1 else {
-            throw AccountingError("the sample rate must be in (0, 1], got \(sampleRate)")
-        }
-        guard steps >= 1 else {
-            throw AccountingError("the number of steps must be at least 1, got \(steps)")
-        }
-
         return try calibrateNoise(targetEpsilon: targetEpsilon, delta: delta, sampleRate: sampleRate, steps: steps,
                                   epsilonTolerance: epsilonTolerance) { sigma in
             let rdp = uncheckedRDP(noiseMultiplier: sigma, sampleRate: sampleRate, steps: steps, orders: orders)
@@ -62,15 +48,7 @@ extension PRVAccountant {
     /// - Complexity: about 20 PRV evaluations (a second or more each for runs of thousands of steps).
     public static func noiseMultiplier(targetEpsilon: Double, delta: Double, sampleRate: Double, steps: Int,
                                        epsilonTolerance: Double = 0.01) throws -> Double {
-        guard targetEpsilon > 0, targetEpsilon.isFinite else {
-            throw AccountingError("the target ε must be positive and finite, got \(targetEpsilon)")
-        }
-        guard epsilonTolerance > 0, epsilonTolerance.isFinite else {
-            throw AccountingError("the ε tolerance must be positive and finite, got \(epsilonTolerance)")
-        }
-        try RDPAccountant.validate(delta: delta)
-        try RDPAccountant.Segment.validate(noiseMultiplier: 1, sampleRate: sampleRate, steps: steps)
-        return try calibrateNoise(targetEpsilon: targetEpsilon, delta: delta, sampleRate: sampleRate, steps: steps,
+        try calibrateNoise(targetEpsilon: targetEpsilon, delta: delta, sampleRate: sampleRate, steps: steps,
                                   epsilonTolerance: epsilonTolerance) { sigma in
             let accountant = PRVAccountant(segments: [try RDPAccountant.Segment(noiseMultiplier: sigma, sampleRate: sampleRate, steps: steps)])
             return (try? accountant.epsilon(delta: delta)) ?? .infinity
@@ -85,8 +63,18 @@ extension PRVAccountant {
 ///
 /// Returns σ_high, with target − tolerance ≤ ε(σ_high) ≤ target. (Where no representable σ lies
 /// between the bisection's ends, which Opacus would loop on forever, it stops and returns σ_high.)
+/// Checks the inputs both accountants share first: target and tolerance positive and finite,
+/// δ in (0, 1), q in (0, 1], steps ≥ 1.
 func calibrateNoise(targetEpsilon: Double, delta: Double, sampleRate: Double, steps: Int, epsilonTolerance: Double,
                     epsilon: (Double) throws -> Double) throws -> Double {
+    guard targetEpsilon > 0, targetEpsilon.isFinite else {
+        throw AccountingError("the target ε must be positive and finite, got \(targetEpsilon)")
+    }
+    guard epsilonTolerance > 0, epsilonTolerance.isFinite else {
+        throw AccountingError("the ε tolerance must be positive and finite, got \(epsilonTolerance)")
+    }
+    try RDPAccountant.validate(delta: delta)
+    try RDPAccountant.Segment.validate(noiseMultiplier: 1, sampleRate: sampleRate, steps: steps)
     var epsilonHigh = Double.infinity
     var sigmaLow = 0.0
     var sigmaHigh = 10.0

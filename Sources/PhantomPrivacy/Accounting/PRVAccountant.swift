@@ -85,22 +85,21 @@ public struct PRVAccountant: Sendable, Hashable {
         guard count <= 1 << 26 else {
             throw AccountingError("the PRV grid would need \(count) points; use the RDP accountant for this run")
         }
-        let center = count / 2 - 1   // t_j = (j − center)·Δ
-
-        let grid = Grid(count: count, center: center, mesh: mesh)
-        let (masses, totalShift) = try composedMasses(on: grid)
         guard Double.ulpOfOne * Double(count) < delta - deltaError else {
             throw AccountingError("δ = \(delta) is too small for the PRV grid's rounding; use the RDP accountant")
         }
+        let grid = Grid(count: count, mesh: mesh)
+        let (masses, totalShift) = try composedMasses(on: grid)
         let curve = PrivacyCurve(masses: masses, grid: grid, shift: totalShift)
         return Bounds(lower: try curve.epsilon(at: delta + deltaError) - epsilonError,
                       estimate: try curve.epsilon(at: delta),
                       upper: try curve.epsilon(at: delta - deltaError) + epsilonError)
     }
 
-    /// The grid t_j = (j − center)·mesh, j = 0 … count − 1.
+    /// The grid t_j = (j − center)·mesh, j = 0 … count − 1, centred at count/2 − 1.
     struct Grid {
-        let count: Int, center: Int, mesh: Double
+        let count: Int, mesh: Double
+        var center: Int { count / 2 - 1 }
         var lower: Double { -Double(center) * mesh }
         var upper: Double { Double(count - 1 - center) * mesh }
         func t(_ j: Int) -> Double { Double(j - center) * mesh }
@@ -164,16 +163,17 @@ public struct PRVAccountant: Sendable, Hashable {
 struct PrivacyCurve {
     /// Σ_{k ≥ j} p_k and Σ_{k ≥ j} p_k e^{−t_k}.
     private let tail: [Double], weightedTail: [Double]
-    private let points: [Double]
+    private let grid: PRVAccountant.Grid, shift: Double
 
     init(masses: [Double], grid: PRVAccountant.Grid, shift: Double) {
+        self.grid = grid
+        self.shift = shift
         let count = masses.count
-        points = (0..<count).map { grid.t($0) + shift }
         var tail = [Double](repeating: 0, count: count), weightedTail = tail
         var sum = 0.0, weighted = 0.0
         for j in stride(from: count - 1, through: 0, by: -1) {
             sum += masses[j]
-            weighted += masses[j] * exp(-points[j])
+            weighted += masses[j] * exp(-(grid.t(j) + shift))
             tail[j] = sum
             weightedTail[j] = weighted
         }
@@ -184,12 +184,12 @@ struct PrivacyCurve {
     /// The ε with δ(ε) = `target`: at the first point whose δ is at most the target, δ(ε) on the
     /// interval below it is tail − e^ε·weightedTail, solved exactly.
     func epsilon(at target: Double) throws -> Double {
-        var low = 0, high = points.count
+        var low = 0, high = tail.count
         while low < high {
             let middle = (low + high) / 2
-            if exp(points[middle]) * weightedTail[middle] - tail[middle] >= -target { high = middle } else { low = middle + 1 }
+            if exp(grid.t(middle) + shift) * weightedTail[middle] - tail[middle] >= -target { high = middle } else { low = middle + 1 }
         }
-        guard low > 0, low < points.count else { throw AccountingError("the PRV grid cannot resolve δ = \(target)") }
+        guard low > 0, low < tail.count else { throw AccountingError("the PRV grid cannot resolve δ = \(target)") }
         return log((tail[low] - target) / weightedTail[low])
     }
 }

@@ -74,10 +74,12 @@ public struct DPSGDOptions: Equatable, Sendable, Codable {
     /// - Parameters:
     ///   - delta: δ; nil takes 1 / (10·N), below the 1/N at which one image could leak outright.
     ///   - targetEpsilon, noiseMultiplier: exactly one of them.
+    ///   - accountant: how σ is calibrated and ε reported; nil takes RDP.
     /// - Throws: ``AccountingError`` when the inputs are out of range or ε cannot be reached.
     public static func plan(targetEpsilon: Double?, noiseMultiplier: Double?, delta: Double?, maxGradNorm: Double,
                             noiseDraws: Int, datasetSize: Int, expectedBatchSize: Int, steps: Int,
-                            accountant: Accountant = .rdp) throws -> DPSGDOptions {
+                            accountant: Accountant? = nil) throws -> DPSGDOptions {
+        let accountant = accountant ?? .rdp
         guard datasetSize >= 1 else { throw AccountingError("DP-SGD needs at least one training image") }
         guard expectedBatchSize >= 1, expectedBatchSize <= datasetSize else {
             throw AccountingError("the expected batch size must be in 1...\(datasetSize) (the dataset size), got \(expectedBatchSize)")
