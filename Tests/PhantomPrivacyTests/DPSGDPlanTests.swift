@@ -9,6 +9,7 @@ import Testing
                                          datasetSize: 1000, expectedBatchSize: 50, steps: 400)
         #expect(plan.sampleRate == 0.05)
         #expect(plan.delta == 1e-4, "δ defaults to 1/(10·N)")
+        #expect(plan.accountant == .rdp, "the accountant defaults to RDP")
         #expect(plan.maxGradNorm == 0.5 && plan.noiseDraws == 4 && plan.targetEpsilon == 3)
         let spent = try plan.epsilon(afterSteps: 400)
         #expect(spent <= 3 && spent >= 3 - 0.01)
