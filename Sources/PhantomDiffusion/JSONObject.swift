@@ -111,6 +111,18 @@ struct JSONObject {
         return result
     }
 
+    func doubles(_ key: String) throws(ModelError) -> [Double] {
+        guard let list = values[key] as? [Any] else { throw fail(key, "expected a list of numbers") }
+        var result: [Double] = []
+        for item in list {
+            guard let number = item as? NSNumber, !Self.isBoolean(item), number.doubleValue.isFinite else {
+                throw fail(key, "expected a list of finite numbers")
+            }
+            result.append(number.doubleValue)
+        }
+        return result
+    }
+
     /// Requires `key` to be absent, null or one of `allowed`.
     func require(_ key: String, in allowed: [String], default fallback: String) throws(ModelError) -> String {
         let value = try string(key, default: fallback)

@@ -17,9 +17,15 @@ public struct ModelInfo: Equatable, Sendable {
     public var resolution: Int?
     /// The classifier-free guidance scale the model is best sampled with (`"guidance_scale"`), if measured.
     public var guidanceScale: Double?
-    /// The guidance scale to sample with when the user names none: ``guidanceScale``, else 1 (plain
-    /// conditional sampling).
-    public var samplingGuidanceScale: Double { guidanceScale ?? 1 }
+    /// The noise levels σ the guidance is limited to (`"guidance_interval": [low, high]`), if
+    /// measured; nil: every step (see ``Guidance``).
+    public var guidanceInterval: ClosedRange<Double>?
+    /// The guidance to sample with when the user names none: ``guidanceScale`` (else 1, plain
+    /// conditional sampling) within ``guidanceInterval``.
+    public var samplingGuidance: Guidance {
+        Guidance(scale: Float(guidanceScale ?? 1),
+                 sigmas: guidanceInterval.map { Float($0.lowerBound)...Float($0.upperBound) })
+    }
     /// The differential-privacy guarantee of the weights (`"privacy"`), nil for a model trained without DP-SGD.
     public var privacy: DPSGDGuarantee?
 
@@ -38,6 +44,13 @@ public struct ModelInfo: Equatable, Sendable {
         bitDepth = try object.int("bit_depth", default: 8)
         resolution = try object.optionalInt("resolution")
         guidanceScale = object.isNull("guidance_scale") ? nil : try object.double("guidance_scale")
+        if !object.isNull("guidance_interval") {
+            let ends = try object.doubles("guidance_interval")
+            guard ends.count == 2, ends[0] > 0, ends[0] <= ends[1] else {
+                throw object.fail("guidance_interval", "expected [low, high] noise levels σ with 0 < low <= high")
+            }
+            guidanceInterval = ends[0]...ends[1]
+        }
         if object.isNull("privacy") {
             privacy = nil
         } else {
@@ -57,6 +70,7 @@ public struct ModelInfo: Equatable, Sendable {
         object["resolution"] = resolution ?? NSNull()
         if let privacy { object["privacy"] = privacy.jsonObject }
         if let guidanceScale { object["guidance_scale"] = guidanceScale }
+        if let guidanceInterval { object["guidance_interval"] = [guidanceInterval.lowerBound, guidanceInterval.upperBound] }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 }

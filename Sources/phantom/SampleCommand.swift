@@ -34,6 +34,9 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "DDIM's eta: 0 deterministic, 1 DDPM-like.") var eta: Float = 0
     @Option(help: "Classifier-free guidance scale (1: plain conditional sampling; default: the model's \"guidance_scale\" in phantom.json, else 1).")
     var guidanceScale: Float?
+    @Option(help: ArgumentHelp("Guide only at noise levels σ = √((1 − ᾱ)/ᾱ) in LOW:HIGH, or at every step with \"all\" (default: the model's \"guidance_interval\" in phantom.json, else all).",
+                               valueName: "LOW:HIGH"))
+    var guidanceInterval: GuidanceInterval?
     @Option(help: "Seed of the noise.") var seed: UInt64 = 0
     @Option(help: "Images per model evaluation.") var batchSize = 16
     @Option(help: "8 or 16 bits per pixel (default: the training images' depth).") var bits: Int?
@@ -105,7 +108,9 @@ struct SampleCommand: ParsableCommand {
         let stepCount = steps ?? scheduler.defaultSteps(trainingTimesteps: samplerConfig.numTrainTimesteps)
         let depth: BitDepth = (bits ?? info.bitDepth) == 16 ? .sixteen : .eight
         let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass)
-        let guidance = guidanceScale ?? Float(info.samplingGuidanceScale)
+        var guidance = info.samplingGuidance
+        if let guidanceScale { guidance.scale = guidanceScale }
+        if let guidanceInterval { guidance.sigmas = guidanceInterval.sigmas }
         let outFolder = URL(fileURLWithPath: out)
         let side = config.sampleSize
 
@@ -142,7 +147,7 @@ struct SampleCommand: ParsableCommand {
                 case .dicom:
                     let identity = SyntheticImageIdentity(
                         sampledFrom: model, modelSHA256: weightsHash, seed: seed, imageSeed: seeds[index],
-                        sampler: samplerConfig.kind.rawValue, steps: stepCount, eta: eta, guidance: guidance,
+                        sampler: samplerConfig.kind.rawValue, steps: stepCount, eta: eta, guidance: guidance.scale,
                         className: item.className, label: item.label, number: item.number, noiseIndex: item.noiseIndex)
                     try DICOMEncoder.write(image, identity: identity, softwareVersion: "Phantom", to: url.path)
                 }
@@ -168,13 +173,13 @@ struct SampleCommand: ParsableCommand {
     }
 
     /// Samples `batch` with `seed`, returning one float image per item.
-    private func draw(_ batch: [SamplePlan.Item], sampler: Sampler, seed: UInt64, steps: Int, guidance: Float,
+    private func draw(_ batch: [SamplePlan.Item], sampler: Sampler, seed: UInt64, steps: Int, guidance: Guidance,
                       progress: (Int) -> Void = { _ in }) throws -> [[Float]] {
         let images: Tensor
         do {
             images = try sampler.sample(indices: batch.map(\.noiseIndex),
                                         labels: batch.first?.label == nil ? nil : batch.map { $0.label! },
-                                        seed: seed, steps: steps, guidanceScale: guidance, progress: progress)
+                                        seed: seed, steps: steps, guidance: guidance, progress: progress)
         } catch {
             throw CommandError(error.description)
         }
@@ -183,7 +188,7 @@ struct SampleCommand: ParsableCommand {
 
     /// Loads the training folder and applies ``MemorizedRedraw`` to the images.
     private func redrawMemorized(_ images: inout [[Float]], seeds: inout [UInt64], items: [SamplePlan.Item],
-                                 training folder: String, sampler: Sampler, steps: Int, guidance: Float, side: Int) throws {
+                                 training folder: String, sampler: Sampler, steps: Int, guidance: Guidance, side: Int) throws {
         let training: AuditImages
         do {
             let dataset = try ImageFolderDataset.load(root: folder, resolution: side, skipBad: true,
@@ -251,10 +256,11 @@ struct SampleCommand: ParsableCommand {
     }
 
     private func writeManifest(_ files: [[String: Any]], to folder: URL, weightsHash: String?, scheduler: SchedulerConfig,
-                               steps: Int, guidance: Float, bitDepth: BitDepth, privacy: DPSGDGuarantee?) throws {
+                               steps: Int, guidance: Guidance, bitDepth: BitDepth, privacy: DPSGDGuarantee?) throws {
         var manifest: [String: Any] = [
             "model": model, "model_sha256": weightsHash ?? NSNull(), "scheduler": scheduler.kind.rawValue,
-            "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidance), "seed": String(seed),
+            "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidance.scale),
+            "guidance_interval": guidance.sigmas.map { [Double($0.lowerBound), Double($0.upperBound)] } ?? NSNull(), "seed": String(seed),
             "bits": bitDepth.rawValue, "shard": (shard ?? .whole).description, "format": format.rawValue, "files": files,
         ]
         manifest["privacy"] = privacy?.manifestObject(screenedAgainstTrainingImages: excludeMemorized != nil) ?? NSNull()

@@ -10,6 +10,7 @@ import Testing
                              privacy: DPSGDGuarantee(options: DPSGDOptions(noiseMultiplier: 1.2, maxGradNorm: 0.5, sampleRate: 0.01,
                                                                            noiseDraws: 3, delta: 1e-6, targetEpsilon: 5), steps: 700))
         info.guidanceScale = 2
+        info.guidanceInterval = 0.25...6
         var read = try ModelInfo(json: info.jsonData(), source: "phantom.json")
         // JSON keeps ε to 15–16 significant digits.
         let epsilon = try #require(read.privacy?.epsilon)
@@ -17,17 +18,20 @@ import Testing
         read.privacy?.epsilon = info.privacy!.epsilon
         #expect(read == info)
         let plain = try ModelInfo(json: Data(#"{"class_names": ["a"], "bit_depth": 8}"#.utf8), source: "phantom.json")
-        #expect(plain.guidanceScale == nil && plain.privacy == nil)
+        #expect(plain.guidanceScale == nil && plain.guidanceInterval == nil && plain.privacy == nil)
+        #expect(plain.samplingGuidance == .none)
+        #expect(info.samplingGuidance == Guidance(scale: 2, sigmas: 0.25...6))
     }
 
     @Test func badFieldsNameTheFileAndTheKey() {
-        for text in [#"{"guidance_scale": "two"}"#, #"{"privacy": {"epsilon": 1}}"#] {
+        for text in [#"{"guidance_scale": "two"}"#, #"{"privacy": {"epsilon": 1}}"#, #"{"guidance_interval": [6, 0.5]}"#,
+                     #"{"guidance_interval": [0, 1]}"#, #"{"guidance_interval": [1]}"#, #"{"guidance_interval": "all"}"#] {
             do {
                 _ = try ModelInfo(json: Data(text.utf8), source: "m/phantom.json")
                 Issue.record("accepted \(text)")
             } catch {
                 #expect(error.path == "m/phantom.json")
-                #expect(error.reason.contains("guidance_scale") || error.reason.contains("privacy"), "\(error.reason)")
+                #expect(["guidance_scale", "guidance_interval", "privacy"].contains { error.reason.contains($0) }, "\(error.reason)")
             }
         }
     }

@@ -24,7 +24,7 @@ import Testing
         let sampler = Sampler(unet: Self.model(convolution: convolution), scheduler: SchedulerConfig(kind: kind).makeScheduler(eta: 0.5),
                               nullClass: 2)
         let images = try Parallel.withWorkers(threads) {
-            try sampler.sample(indices: indices, labels: labels, seed: 11, steps: 6, guidanceScale: guidance)
+            try sampler.sample(indices: indices, labels: labels, seed: 11, steps: 6, guidance: Guidance(scale: guidance))
         }
         let perImage = images.count / indices.count
         return (0..<indices.count).map { Array(images.values[($0 * perImage)..<(($0 + 1) * perImage)]) }

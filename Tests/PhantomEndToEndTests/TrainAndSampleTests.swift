@@ -64,7 +64,7 @@ import Testing
         #expect(model.info == info)
         let sampler = Sampler(unet: model.unet, scheduler: try model.schedulerConfig!.converted(to: .ddim).makeScheduler(),
                               nullClass: model.info.nullClass)
-        let images = try sampler.sample(indices: [0, 1], labels: [0, 1], seed: 4, steps: 10, guidanceScale: 1.5)
+        let images = try sampler.sample(indices: [0, 1], labels: [0, 1], seed: 4, steps: 10, guidance: Guidance(scale: 1.5))
         let out = data.appendingPathComponent("samples")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         for image in 0..<2 {

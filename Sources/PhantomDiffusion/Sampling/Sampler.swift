@@ -5,9 +5,8 @@ import PhantomTensor
 /// Image `i` of a request starts from the noise stream (seed, sampling, i, 0) and
 /// step `k` draws from (seed, sampling, i, k + 1), so an image depends on its seed
 /// and index only — never on the thread count or on the other images drawn with it.
-/// With class labels and a guidance scale other than 1, each step evaluates the
-/// model with and without the label (classifier-free guidance:
-/// `ε = ε_uncond + w · (ε_cond − ε_uncond)`).
+/// With class labels and a ``Guidance`` scale other than 1, each step within the guidance's
+/// noise levels evaluates the model with and without the label (classifier-free guidance).
 public final class Sampler {
     public let unet: UNet2D
     public let scheduler: any SamplingScheduler
@@ -28,7 +27,7 @@ public final class Sampler {
     /// their noise), with `labels[b]` for image `b` when the model is class-conditional,
     /// in `steps` scheduler steps. Returns `[B, channels, size, size]` in [-1, 1].
     /// `progress` is called after each step with the number of steps done.
-    public func sample(indices: [Int], labels: [Int]?, seed: UInt64, steps: Int, guidanceScale: Float = 1,
+    public func sample(indices: [Int], labels: [Int]?, seed: UInt64, steps: Int, guidance: Guidance = .none,
                        progress: (Int) -> Void = { _ in }) throws(ModelError) -> Tensor {
         let config = unet.config
         let batch = indices.count, size = config.sampleSize
@@ -42,10 +41,11 @@ public final class Sampler {
             for i in 0..<x.count { x.data[i] *= scheduler.initNoiseSigma }
         }
         let timesteps = try scheduler.setTimesteps(steps)
-        let guide = labels != nil && nullClass != nil && guidanceScale != 1
+        let canGuide = labels != nil && nullClass != nil
+        let alphasCumprod = scheduler.config.noiseSchedule.alphasCumprod
         for (k, t) in timesteps.enumerated() {
-            let output = guide
-                ? guidedOutput(x, timestep: t, labels: labels!, scale: guidanceScale)
+            let output = canGuide && guidance.isActive(at: t, alphasCumprod: alphasCumprod)
+                ? guidedOutput(x, timestep: t, labels: labels!, scale: guidance.scale)
                 : unet.forward(x, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels,
                                keepForBackward: false)
             var noise: Tensor?

@@ -203,7 +203,7 @@ public final class TrainingRun {
             let indices = Array(start..<min(count, start + 16))
             do {
                 let batch = try sampler.sample(indices: indices, labels: labels.map { labels in indices.map { labels[$0] } },
-                                               seed: trainer.options.seed, steps: 20, guidanceScale: 1)
+                                               seed: trainer.options.seed, steps: 20)
                 (images.data + start * perImage).update(from: batch.data, count: batch.count)
             } catch {
                 throw .invalid(error.description)

@@ -1,0 +1,45 @@
+import PhantomDiffusion
+import PhantomLayers
+import PhantomTensor
+import Testing
+
+/// Classifier-free guidance limited to an interval of noise levels σ_t = √((1 − ᾱ_t)/ᾱ_t).
+@Suite(.serialized) struct GuidanceTests {
+    static let schedule = SchedulerConfig(kind: .dpmSolverMultistep).noiseSchedule.alphasCumprod
+
+    static func sigma(_ timestep: Int) -> Float {
+        let alpha = schedule[timestep]
+        return ((1 - alpha) / alpha).squareRoot()
+    }
+
+    @Test func activeExactlyWithinTheInterval() {
+        let middle = Self.sigma(500)
+        #expect(abs(middle - 3.443) < 0.01)   // 1000 linear-β steps: σ_500 ≈ 3.44
+        let guidance = Guidance(scale: 3, sigmas: Self.sigma(200)...middle)
+        #expect(guidance.isActive(at: 200, alphasCumprod: Self.schedule))
+        #expect(guidance.isActive(at: 350, alphasCumprod: Self.schedule))
+        #expect(guidance.isActive(at: 500, alphasCumprod: Self.schedule))
+        #expect(!guidance.isActive(at: 199, alphasCumprod: Self.schedule))
+        #expect(!guidance.isActive(at: 501, alphasCumprod: Self.schedule))
+        #expect(Guidance(scale: 3).isActive(at: 999, alphasCumprod: Self.schedule))
+        // Scale 1 is plain conditional sampling, whatever the interval.
+        #expect(!Guidance(scale: 1, sigmas: 0.001...1000).isActive(at: 500, alphasCumprod: Self.schedule))
+    }
+
+    func draw(_ guidance: Guidance) throws -> [Float] {
+        let sampler = Sampler(unet: SamplerDeterminismTests.model(convolution: .automatic),
+                              scheduler: SchedulerConfig(kind: .dpmSolverMultistep).makeScheduler(), nullClass: 2)
+        return try sampler.sample(indices: [0, 1], labels: [0, 1], seed: 5, steps: 6, guidance: guidance).values
+    }
+
+    @Test func anIntervalHoldingEveryStepIsFullGuidanceAndOneHoldingNoneIsNoGuidance() throws {
+        let full = try draw(Guidance(scale: 3))
+        let plain = try draw(.none)
+        #expect(full != plain)
+        #expect(try draw(Guidance(scale: 3, sigmas: 0.001...1000)) == full)
+        #expect(try draw(Guidance(scale: 3, sigmas: 1000...2000)) == plain)
+        // Guiding only the noisiest of the 6 steps (t = 999, σ ≈ 157) changes the images, but not as full guidance does.
+        let first = try draw(Guidance(scale: 3, sigmas: 100...200))
+        #expect(first != plain && first != full)
+    }
+}
