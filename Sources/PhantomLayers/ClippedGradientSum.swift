@@ -57,10 +57,8 @@ public final class ClippedGradientSum {
         partials.withUnsafeMutableBufferPointer { partials in
             Parallel.forEach(chunks.count * examples) { item, _ in
                 let chunk = chunks[item / examples], example = item % examples
-                let rows = exampleRows[chunk.tensor], g = rows.rows.data + example * rows.count
-                var sum = 0.0
-                for i in chunk.range { sum += Double(g[i]) * Double(g[i]) }
-                partials[item] = sum
+                let rows = exampleRows[chunk.tensor]
+                partials[item] = squaredSum(rows.rows.data + example * rows.count, chunk.range)
             }
         }
         let norms = (0..<examples).map { example in

@@ -13,13 +13,17 @@ public func gradientNorm(_ parameters: [Parameter]) -> Double {
     partials.withUnsafeMutableBufferPointer { partials in
         Parallel.forEach(chunks.count) { index, _ in
             let chunk = chunks[index]
-            let g = parameters[chunk.tensor].gradient.data
-            var sum = 0.0
-            for i in chunk.range { sum += Double(g[i]) * Double(g[i]) }
-            partials[index] = sum
+            partials[index] = squaredSum(parameters[chunk.tensor].gradient.data, chunk.range)
         }
     }
     return partials.reduce(0, +).squareRoot()
+}
+
+/// `Σ g[i]²` over `range`, in Double, in index order: one chunk's share of a gradient norm.
+func squaredSum(_ g: UnsafePointer<Float>, _ range: Range<Int>) -> Double {
+    var sum = 0.0
+    for i in range { sum += Double(g[i]) * Double(g[i]) }
+    return sum
 }
 
 /// Scales the gradients of `parameters` so that their global L2 norm is at most
