@@ -102,9 +102,11 @@ public final class UNet2D: Module {
         convOut.visitParameters(prefix: join(prefix, "conv_out"), visit)
     }
 
-    /// Bytes the model holds beside its parameters: pooled activations and gradients,
-    /// and scratch (for memory reports).
-    public var workingBytes: (pool: Int, scratch: Int) { (workspace.pool.allocatedBytes, workspace.scratchBytes) }
+    /// Bytes the model holds beside its parameters: pooled activations and gradients (all the
+    /// pool's buffers, and the most of them lent at once), and scratch (for memory reports).
+    public var workingBytes: (pool: Int, poolPeakLent: Int, scratch: Int) {
+        (workspace.pool.allocatedBytes, workspace.pool.peakLentBytes, workspace.scratchBytes)
+    }
 
     /// Sets how every convolution that supports `algorithm` computes (the default is
     /// ``Conv2d/Algorithm/automatic``); for comparisons, benchmarks and tests.

@@ -1,5 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A dense Float32 array with a shape, stored row-major (images as NCHW) in
 /// 64-byte-aligned memory that the tensor owns.
+///
+/// Tensors of ``mappingThreshold`` bytes or more take fresh pages from the kernel, which
+/// read as zero without being written: memory a tensor never touches (a parameter's
+/// gradient while sampling) costs no resident memory.
 ///
 /// Tensors are reference types so layers can keep their activations and
 /// workspaces from one step to the next: a buffer is allocated once per shape
@@ -12,21 +22,33 @@ public final class Tensor: @unchecked Sendable {
     public let count: Int
     /// The first element. Valid for `count` elements while the tensor lives.
     public let data: UnsafeMutablePointer<Float>
-    /// The tensor whose memory this one views, kept alive by the view; nil when the
-    /// tensor owns its memory.
-    private let base: Tensor?
+    /// What owns the memory this tensor views (another tensor, a pool's arena), kept alive
+    /// by the view; nil when the tensor owns its memory.
+    private let owner: AnyObject?
+    /// The size of the mapping `data` starts, or 0 when `data` comes from the heap.
+    private let mappedBytes: Int
+
+    /// The size from which a tensor's memory is mapped from the kernel rather than the heap.
+    public static let mappingThreshold = 1 << 20
 
     /// A tensor of the given shape filled with zeros.
     public init(zeros shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        owner = nil
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        if bytes >= Self.mappingThreshold, let pages = ReservedMemory.map(bytes, protection: PROT_READ | PROT_WRITE) {
+            data = pages.bindMemory(to: Float.self, capacity: count)
+            mappedBytes = bytes
+            return
+        }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         data = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         data.initialize(repeating: 0, count: max(count, 1))
-        base = nil
+        mappedBytes = 0
     }
+
 
     /// A tensor of `shape` over the first elements of `base`'s memory (which must
     /// hold at least as many).
@@ -35,7 +57,17 @@ public final class Tensor: @unchecked Sendable {
         count = shape.reduce(1, *)
         precondition(count <= base.count, "a view of \(shape) over \(base.shape)")
         data = base.data
-        self.base = base
+        owner = base
+        mappedBytes = 0
+    }
+
+    /// A tensor of `shape` over memory that `owner` keeps valid.
+    init(viewing memory: UnsafeMutablePointer<Float>, shape: [Int], owner: AnyObject) {
+        self.shape = shape
+        count = shape.reduce(1, *)
+        data = memory
+        self.owner = owner
+        mappedBytes = 0
     }
 
     /// A tensor of the given shape holding `values` (row-major).
@@ -45,7 +77,13 @@ public final class Tensor: @unchecked Sendable {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { if base == nil { data.deallocate() } }
+    deinit {
+        if mappedBytes > 0 {
+            munmap(data, mappedBytes)
+        } else if owner == nil {
+            data.deallocate()
+        }
+    }
 
     /// Returns `existing` when it already has `shape`, otherwise a new zeroed tensor:
     /// the way layers keep one buffer per batch shape.
