@@ -16,7 +16,7 @@ import Darwin
 /// 1.1×.) Nothing is returned to the system: a model takes and gives in the same order
 /// every step, so once the first step has sized the arena, every `take` finds a region
 /// and steps neither allocate nor fault pages in. Should the arena be full (it reserves
-/// the machine's physical memory), a request gets a buffer of its own. A pool is used by
+/// the machine's physical memory where it can), a request gets a buffer of its own. A pool is used by
 /// one model on one thread (as ``Workspace``).
 public final class TensorPool {
     /// A lent region: `range` of the arena's floats, or a buffer of its own.
@@ -28,7 +28,7 @@ public final class TensorPool {
     /// Offsets and sizes are multiples of 16 floats, so every tensor starts on a 64-byte line.
     private static let alignment = 16
 
-    private lazy var arena: ReservedMemory? = ReservedMemory(capacity: Self.arenaCapacity)
+    private lazy var arena: ReservedMemory? = Self.reserveArena()
     /// Floats of the arena handed out at most (its high-water mark).
     private var top = 0
     /// The free regions below `top`, in address order, none adjacent to another.
@@ -118,10 +118,16 @@ public final class TensorPool {
         return start
     }
 
-    /// The arena's size: the machine's physical memory (address space only; pages are
-    /// committed as used).
-    private static var arenaCapacity: Int {
+    /// An arena of the machine's physical memory (address space only; pages are committed
+    /// as used), or of half that, a quarter, … down to 256 MiB where address space is
+    /// limited (`ulimit -v`); nil if even that is refused.
+    private static func reserveArena() -> ReservedMemory? {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
-        return pages > 0 && pageSize > 0 ? pages * pageSize : 1 << 34
+        var capacity = pages > 0 && pageSize > 0 ? pages * pageSize : 1 << 34
+        while capacity >= 1 << 28 {
+            if let arena = ReservedMemory(capacity: capacity) { return arena }
+            capacity /= 2
+        }
+        return nil
     }
 }
