@@ -20,11 +20,12 @@ public struct ModelInfo: Equatable, Sendable {
     /// The noise levels σ the guidance is limited to (`"guidance_interval": [low, high]`), if
     /// measured; nil: every step (see ``Guidance``).
     public var guidanceInterval: ClosedRange<Double>?
-    /// The guidance to sample with when the user names none: ``guidanceScale`` (else 1, plain
-    /// conditional sampling) within ``guidanceInterval``.
-    public var samplingGuidance: Guidance {
-        Guidance(scale: Float(guidanceScale ?? 1),
-                 sigmas: guidanceInterval.map { Float($0.lowerBound)...Float($0.upperBound) })
+    /// The guidance to sample with: `scale` and `interval` where the user names them, else the
+    /// model's ``guidanceScale`` (else 1, plain conditional sampling) and ``guidanceInterval``
+    /// (else every step).
+    public func samplingGuidance(scale: Float? = nil, interval: GuidanceInterval? = nil) -> Guidance {
+        let modelSigmas = guidanceInterval.map { Float($0.lowerBound)...Float($0.upperBound) }
+        return Guidance(scale: scale ?? Float(guidanceScale ?? 1), sigmas: interval.map(\.sigmas) ?? modelSigmas)
     }
     /// The differential-privacy guarantee of the weights (`"privacy"`), nil for a model trained without DP-SGD.
     public var privacy: DPSGDGuarantee?

@@ -109,20 +109,6 @@ enum SampleFormat: String, DescribedArgument {
     }
 }
 
-/// `phantom sample --guidance-interval 0.3:5`: the noise levels σ guidance applies at (see
-/// ``Guidance``), or `all` for every step.
-struct GuidanceInterval: ExpressibleByArgument {
-    /// nil for `all`.
-    let sigmas: ClosedRange<Float>?
-
-    init?(argument: String) {
-        if argument == "all" {
-            sigmas = nil
-            return
-        }
-        let parts = argument.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let low = Float(parts[0]), let high = Float(parts[1]),
-              low.isFinite, high.isFinite, 0 < low, low <= high else { return nil }
-        sigmas = low...high
-    }
+extension GuidanceInterval: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
 }

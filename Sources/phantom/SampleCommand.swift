@@ -108,9 +108,7 @@ struct SampleCommand: ParsableCommand {
         let stepCount = steps ?? scheduler.defaultSteps(trainingTimesteps: samplerConfig.numTrainTimesteps)
         let depth: BitDepth = (bits ?? info.bitDepth) == 16 ? .sixteen : .eight
         let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass)
-        var guidance = info.samplingGuidance
-        if let guidanceScale { guidance.scale = guidanceScale }
-        if let guidanceInterval { guidance.sigmas = guidanceInterval.sigmas }
+        let guidance = info.samplingGuidance(scale: guidanceScale, interval: guidanceInterval)
         let outFolder = URL(fileURLWithPath: out)
         let side = config.sampleSize
 

@@ -5,25 +5,22 @@ import Testing
 
 /// Classifier-free guidance limited to an interval of noise levels σ_t = √((1 − ᾱ_t)/ᾱ_t).
 @Suite(.serialized) struct GuidanceTests {
-    static let schedule = SchedulerConfig(kind: .dpmSolverMultistep).noiseSchedule.alphasCumprod
+    static let schedule = SchedulerConfig(kind: .dpmSolverMultistep).noiseSchedule
 
-    static func sigma(_ timestep: Int) -> Float {
-        let alpha = schedule[timestep]
-        return ((1 - alpha) / alpha).squareRoot()
-    }
+    static func sigma(_ timestep: Int) -> Float { schedule.noiseLevel(at: timestep) }
 
     @Test func activeExactlyWithinTheInterval() {
         let middle = Self.sigma(500)
-        #expect(abs(middle - 3.443) < 0.01)   // 1000 linear-β steps: σ_500 ≈ 3.44
+        #expect(abs(middle - 3.443) < 0.01)   // 1000 linear-β steps: σ_500 = √((1 − ᾱ)/ᾱ) ≈ 3.44
         let guidance = Guidance(scale: 3, sigmas: Self.sigma(200)...middle)
-        #expect(guidance.isActive(at: 200, alphasCumprod: Self.schedule))
-        #expect(guidance.isActive(at: 350, alphasCumprod: Self.schedule))
-        #expect(guidance.isActive(at: 500, alphasCumprod: Self.schedule))
-        #expect(!guidance.isActive(at: 199, alphasCumprod: Self.schedule))
-        #expect(!guidance.isActive(at: 501, alphasCumprod: Self.schedule))
-        #expect(Guidance(scale: 3).isActive(at: 999, alphasCumprod: Self.schedule))
+        #expect(guidance.isActive(at: 200, schedule: Self.schedule))
+        #expect(guidance.isActive(at: 350, schedule: Self.schedule))
+        #expect(guidance.isActive(at: 500, schedule: Self.schedule))
+        #expect(!guidance.isActive(at: 199, schedule: Self.schedule))
+        #expect(!guidance.isActive(at: 501, schedule: Self.schedule))
+        #expect(Guidance(scale: 3).isActive(at: 999, schedule: Self.schedule))
         // Scale 1 is plain conditional sampling, whatever the interval.
-        #expect(!Guidance(scale: 1, sigmas: 0.001...1000).isActive(at: 500, alphasCumprod: Self.schedule))
+        #expect(!Guidance(scale: 1, sigmas: 0.001...1000).isActive(at: 500, schedule: Self.schedule))
     }
 
     func draw(_ guidance: Guidance) throws -> [Float] {

@@ -19,8 +19,8 @@ import Testing
         #expect(read == info)
         let plain = try ModelInfo(json: Data(#"{"class_names": ["a"], "bit_depth": 8}"#.utf8), source: "phantom.json")
         #expect(plain.guidanceScale == nil && plain.guidanceInterval == nil && plain.privacy == nil)
-        #expect(plain.samplingGuidance == .none)
-        #expect(info.samplingGuidance == Guidance(scale: 2, sigmas: 0.25...6))
+        #expect(plain.samplingGuidance() == .none)
+        #expect(info.samplingGuidance() == Guidance(scale: 2, sigmas: 0.25...6))
     }
 
     @Test func badFieldsNameTheFileAndTheKey() {
@@ -34,5 +34,18 @@ import Testing
                 #expect(["guidance_scale", "guidance_interval", "privacy"].contains { error.reason.contains($0) }, "\(error.reason)")
             }
         }
+    }
+
+    /// What `phantom sample --guidance-scale/--guidance-interval` name overrides the model's own.
+    @Test func samplingGuidanceTakesTheUsersChoicesOverTheModels() {
+        var info = ModelInfo(classNames: ["a"], nullClass: 1, bitDepth: 8)
+        info.guidanceScale = 2
+        info.guidanceInterval = 0.5...10
+        #expect(info.samplingGuidance(scale: 3) == Guidance(scale: 3, sigmas: 0.5...10))
+        #expect(info.samplingGuidance(interval: .everyStep) == Guidance(scale: 2))
+        #expect(info.samplingGuidance(scale: 1.5, interval: .sigmas(1...2)) == Guidance(scale: 1.5, sigmas: 1...2))
+        #expect(GuidanceInterval("all") == .everyStep)
+        #expect(GuidanceInterval("0.3:5") == .sigmas(0.3...5))
+        for bad in ["", "5:0.3", "0:1", "1", "a:b", "1:2:3", "-1:2", "inf:inf"] { #expect(GuidanceInterval(bad) == nil, "\(bad)") }
     }
 }

@@ -12,13 +12,9 @@
 /// "Applying Guidance in a Limited Interval Improves Sample and Distribution Quality in
 /// Diffusion Models"): at the noisiest steps it pulls a class's samples toward a few layouts
 /// (recall falls), at the cleanest it changes little; outside the interval a step evaluates
-/// the conditional model alone, once. The noise level of training timestep `t` is the
-/// variance-exploding σ of the variance-preserving process,
-///
-///     σ_t = √((1 − ᾱ_t) / ᾱ_t)
-///
-/// (Karras et al. 2022, eq. 12 with s(t) = √ᾱ_t), so an interval means the same amount of noise
-/// whatever the β schedule. With 1000 linear-β steps: t = 999 → σ 157, 500 → 3.4, 200 → 0.72, 0 → 0.01.
+/// the conditional model alone, once. The noise level of training timestep `t` is
+/// σ_t = √((1 − ᾱ_t) / ᾱ_t) (``NoiseSchedule/noiseLevel(at:)``), so an interval means the same
+/// amount of noise whatever the β schedule. With 1000 linear-β steps: t = 999 → σ 157, 500 → 3.4, 200 → 0.72, 0 → 0.01.
 public struct Guidance: Equatable, Sendable {
     /// The scale `w`.
     public var scale: Float
@@ -33,11 +29,35 @@ public struct Guidance: Equatable, Sendable {
         self.sigmas = sigmas
     }
 
-    /// Whether a step at `timestep` is guided, given the schedule's ᾱ.
-    public func isActive(at timestep: Int, alphasCumprod: [Float]) -> Bool {
+    /// Whether a step at `timestep` of `schedule` is guided.
+    public func isActive(at timestep: Int, schedule: NoiseSchedule) -> Bool {
         guard scale != 1 else { return false }
         guard let sigmas else { return true }
-        let alpha = alphasCumprod[timestep]
-        return sigmas.contains(((1 - alpha) / alpha).squareRoot())
+        return sigmas.contains(schedule.noiseLevel(at: timestep))
+    }
+}
+
+/// The noise levels guidance applies at, as a user names them: `all` (every step) or
+/// `LOW:HIGH` (σ from LOW to HIGH, 0 < LOW ≤ HIGH).
+public enum GuidanceInterval: Equatable, Sendable {
+    case everyStep
+    case sigmas(ClosedRange<Float>)
+
+    /// Parses `all` or `LOW:HIGH`; nil for anything else.
+    public init?(_ text: String) {
+        if text == "all" {
+            self = .everyStep
+            return
+        }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let low = Float(parts[0]), let high = Float(parts[1]),
+              low.isFinite, high.isFinite, 0 < low, low <= high else { return nil }
+        self = .sigmas(low...high)
+    }
+
+    /// The σ range, nil for every step (``Guidance/sigmas``).
+    public var sigmas: ClosedRange<Float>? {
+        if case .sigmas(let range) = self { return range }
+        return nil
     }
 }

@@ -42,9 +42,9 @@ public final class Sampler {
         }
         let timesteps = try scheduler.setTimesteps(steps)
         let canGuide = labels != nil && nullClass != nil
-        let alphasCumprod = scheduler.config.noiseSchedule.alphasCumprod
+        let schedule = scheduler.config.noiseSchedule
         for (k, t) in timesteps.enumerated() {
-            let output = canGuide && guidance.isActive(at: t, alphasCumprod: alphasCumprod)
+            let output = canGuide && guidance.isActive(at: t, schedule: schedule)
                 ? guidedOutput(x, timestep: t, labels: labels!, scale: guidance.scale)
                 : unet.forward(x, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels,
                                keepForBackward: false)

@@ -67,6 +67,13 @@ public struct NoiseSchedule: Equatable, Sendable {
         return ratio * ratio
     }
 
+    /// The noise level `σ_t = √((1 − ᾱ_t) / ᾱ_t) = 1/√SNR(t)`: the variance-exploding σ of the
+    /// variance-preserving process (Karras et al. 2022, eq. 12 with s(t) = √ᾱ_t).
+    public func noiseLevel(at timestep: Int) -> Float {
+        let (sqrtAlpha, sqrtOneMinusAlpha) = noiseScales(at: timestep)
+        return sqrtOneMinusAlpha / sqrtAlpha
+    }
+
     /// The min-SNR-γ loss weight of timestep t (Hang et al. 2023, "Efficient Diffusion
     /// Training via Min-SNR Weighting Strategy", eq. 9 and its ε and v forms):
     ///
