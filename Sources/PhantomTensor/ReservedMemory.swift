@@ -24,7 +24,7 @@ final class ReservedMemory {
         self.capacity = capacity
     }
 
-    deinit { munmap(base, capacity) }
+    deinit { Self.release(base, bytes: capacity) }
 
     /// Makes the first `bytes` bytes usable (in steps of 2 MiB, to keep system calls rare).
     /// Returns false when that is beyond ``capacity`` or the kernel refuses.
@@ -39,9 +39,20 @@ final class ReservedMemory {
         return true
     }
 
+    /// `bytes` of readable, writable memory of their own (page-aligned, zero until written), or
+    /// nil if the kernel refuses. Give back with ``release(_:bytes:)``.
+    static func zeroedPages(_ bytes: Int) -> UnsafeMutableRawPointer? {
+        map(bytes, protection: PROT_READ | PROT_WRITE)
+    }
+
+    /// Gives back the `bytes` at `pages` that ``zeroedPages(_:)`` or a reservation took.
+    static func release(_ pages: UnsafeMutableRawPointer, bytes: Int) {
+        munmap(pages, bytes)
+    }
+
     /// `bytes` of private anonymous memory, page-aligned, with `protection`, or nil if the
-    /// kernel refuses. Pages read as zero until written. Free with `munmap`.
-    static func map(_ bytes: Int, protection: Int32) -> UnsafeMutableRawPointer? {
+    /// kernel refuses. Pages read as zero until written.
+    private static func map(_ bytes: Int, protection: Int32) -> UnsafeMutableRawPointer? {
         guard let pages = mmap(nil, bytes, protection, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               pages != UnsafeMutableRawPointer(bitPattern: -1) else { return nil }  // MAP_FAILED
         return pages

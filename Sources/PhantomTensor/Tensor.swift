@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A dense Float32 array with a shape, stored row-major (images as NCHW) in
 /// 64-byte-aligned memory that the tensor owns.
 ///
@@ -38,7 +32,7 @@ public final class Tensor: @unchecked Sendable {
         self.count = shape.reduce(1, *)
         owner = nil
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        if bytes >= Self.mappingThreshold, let pages = ReservedMemory.map(bytes, protection: PROT_READ | PROT_WRITE) {
+        if bytes >= Self.mappingThreshold, let pages = ReservedMemory.zeroedPages(bytes) {
             data = pages.bindMemory(to: Float.self, capacity: count)
             mappedBytes = bytes
             return
@@ -48,7 +42,6 @@ public final class Tensor: @unchecked Sendable {
         data.initialize(repeating: 0, count: max(count, 1))
         mappedBytes = 0
     }
-
 
     /// A tensor of `shape` over the first elements of `base`'s memory (which must
     /// hold at least as many).
@@ -79,7 +72,7 @@ public final class Tensor: @unchecked Sendable {
 
     deinit {
         if mappedBytes > 0 {
-            munmap(data, mappedBytes)
+            ReservedMemory.release(data, bytes: mappedBytes)
         } else if owner == nil {
             data.deallocate()
         }
