@@ -37,6 +37,9 @@ struct SampleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Guide only at noise levels σ = √((1 − ᾱ)/ᾱ) in LOW:HIGH, or at every step with \"all\" (default: the model's \"guidance_interval\" in phantom.json, else all).",
                                valueName: "LOW:HIGH"))
     var guidanceInterval: GuidanceInterval?
+    @Option(help: ArgumentHelp("Autoguidance: guide against this weaker model of the same classes and noise schedule (smaller or trained for less) instead of the unconditional model, with --guidance-scale.",
+                               valueName: "MODEL"))
+    var guide: String?
     @Option(help: "Seed of the noise.") var seed: UInt64 = 0
     @Option(help: "Images per model evaluation.") var batchSize = 16
     @Option(help: "8 or 16 bits per pixel (default: the training images' depth).") var bits: Int?
@@ -107,7 +110,9 @@ struct SampleCommand: ParsableCommand {
         do { samplerConfig = try trained.converted(to: scheduler.kind) } catch { throw CommandError(error.description) }
         let stepCount = steps ?? scheduler.defaultSteps(trainingTimesteps: samplerConfig.numTrainTimesteps)
         let depth: BitDepth = (bits ?? info.bitDepth) == 16 ? .sixteen : .eight
-        let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass)
+        let guideFolder = try guide.map { try loadGuide($0, for: folder) }
+        let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass,
+                              guide: guideFolder?.unet)
         let guidance = info.samplingGuidance(scale: guidanceScale, interval: guidanceInterval)
         let outFolder = URL(fileURLWithPath: out)
         let side = config.sampleSize
@@ -122,9 +127,7 @@ struct SampleCommand: ParsableCommand {
             })
         }
         Terminal.endProgress()
-        let weights = (try? Data(contentsOf: modelURL.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
-            ?? (try? Data(contentsOf: modelURL.appendingPathComponent("diffusion_pytorch_model.safetensors")))
-        let weightsHash = weights.map(SHA256.hex)
+        let weightsHash = Self.weightsHash(of: model)
         var seeds = Array(repeating: seed, count: images.count)
         if let excludeMemorized {
             try redrawMemorized(&images, seeds: &seeds, items: plan.items, training: excludeMemorized,
@@ -168,6 +171,25 @@ struct SampleCommand: ParsableCommand {
                           steps: stepCount, guidance: guidance, bitDepth: depth, privacy: info.privacy)
         let seconds = Date().timeIntervalSince(started)
         Terminal.say("wrote \(written.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
+    }
+
+    /// The `--guide` model folder, checked against the model it guides.
+    private func loadGuide(_ path: String, for model: ModelFolder) throws -> ModelFolder {
+        do {
+            let weaker = try ModelFolder.load(from: URL(fileURLWithPath: path))
+            try AutoGuide.check(model: model, guide: weaker, guidePath: path)
+            return weaker
+        } catch {
+            throw CommandError(error.description)
+        }
+    }
+
+    /// The SHA-256 of a model folder's weights file, nil if it cannot be read.
+    private static func weightsHash(of folder: String) -> String? {
+        let url = URL(fileURLWithPath: folder)
+        let weights = (try? Data(contentsOf: url.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
+            ?? (try? Data(contentsOf: url.appendingPathComponent("diffusion_pytorch_model.safetensors")))
+        return weights.map(SHA256.hex)
     }
 
     /// Samples `batch` with `seed`, returning one float image per item.
@@ -258,7 +280,8 @@ struct SampleCommand: ParsableCommand {
         var manifest: [String: Any] = [
             "model": model, "model_sha256": weightsHash ?? NSNull(), "scheduler": scheduler.kind.rawValue,
             "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidance.scale),
-            "guidance_interval": guidance.sigmas.map { [Double($0.lowerBound), Double($0.upperBound)] } ?? NSNull(), "seed": String(seed),
+            "guidance_interval": guidance.sigmas.map { [Double($0.lowerBound), Double($0.upperBound)] } ?? NSNull(),
+            "guide_model": guide ?? NSNull(), "guide_sha256": guide.flatMap(Self.weightsHash) ?? NSNull(), "seed": String(seed),
             "bits": bitDepth.rawValue, "shard": (shard ?? .whole).description, "format": format.rawValue, "files": files,
         ]
         manifest["privacy"] = privacy?.manifestObject(screenedAgainstTrainingImages: excludeMemorized != nil) ?? NSNull()

@@ -5,22 +5,36 @@ import PhantomTensor
 /// Image `i` of a request starts from the noise stream (seed, sampling, i, 0) and
 /// step `k` draws from (seed, sampling, i, k + 1), so an image depends on its seed
 /// and index only — never on the thread count or on the other images drawn with it.
-/// With class labels and a ``Guidance`` scale other than 1, each step within the guidance's
-/// noise levels evaluates the model with and without the label (classifier-free guidance).
+/// With a ``Guidance`` scale other than 1, each step within the guidance's noise levels
+/// evaluates the model twice and moves its output away from a weaker prediction: the same
+/// model without the label (classifier-free guidance, for a class-conditional model), or a
+/// weaker model given as `guide` (autoguidance).
 public final class Sampler {
     public let unet: UNet2D
     public let scheduler: any SamplingScheduler
     /// The class index the model was trained to read as "no class", if any.
     public let nullClass: Int?
+    /// A smaller or less-trained model of the same data to guide against (autoguidance,
+    /// Karras et al. 2024, "Guiding a Diffusion Model with a Bad Version of Itself"):
+    ///
+    ///     out = out_guide + w · (out_model − out_guide)
+    ///
+    /// both evaluated with the image's label. Where the two agree the image is typical;
+    /// where the weak model errs, the strong one is pushed further the way it already
+    /// differs, which sharpens images without narrowing them to a few layouts as
+    /// classifier-free guidance does. nil: classifier-free guidance against the null class.
+    /// Check a pair with ``AutoGuide/check(model:guide:)``.
+    public let guide: UNet2D?
 
     private var doubled: Tensor?
     private var guided: Tensor?
     private var stepNoise: Tensor?
 
-    public init(unet: UNet2D, scheduler: any SamplingScheduler, nullClass: Int?) {
+    public init(unet: UNet2D, scheduler: any SamplingScheduler, nullClass: Int?, guide: UNet2D? = nil) {
         self.unet = unet
         self.scheduler = scheduler
         self.nullClass = nullClass
+        self.guide = guide
     }
 
     /// Generates one image per entry of `indices` (the images' numbers, which key
@@ -41,11 +55,11 @@ public final class Sampler {
             for i in 0..<x.count { x.data[i] *= scheduler.initNoiseSigma }
         }
         let timesteps = try scheduler.setTimesteps(steps)
-        let canGuide = labels != nil && nullClass != nil
+        let canGuide = guide != nil || (labels != nil && nullClass != nil)
         let schedule = scheduler.config.noiseSchedule
         for (k, t) in timesteps.enumerated() {
             let output = canGuide && guidance.isActive(at: t, schedule: schedule)
-                ? guidedOutput(x, timestep: t, labels: labels!, scale: guidance.scale)
+                ? guidedOutput(x, timestep: t, labels: labels, scale: guidance.scale)
                 : unet.forward(x, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels,
                                keepForBackward: false)
             var noise: Tensor?
@@ -69,21 +83,30 @@ public final class Sampler {
                      UInt32(truncatingIfNeeded: index), UInt32(truncatingIfNeeded: step))
     }
 
-    /// One classifier-free-guided model evaluation over the batch doubled
-    /// (conditional images first, then the same images with the null class).
-    private func guidedOutput(_ x: Tensor, timestep: Int, labels: [Int], scale: Float) -> Tensor {
-        let batch = x.shape[0], perImage = x.count / batch
-        let input = Tensor.reusing(doubled, shape: [2 * batch] + Array(x.shape.dropFirst()))
-        doubled = input
-        input.data.update(from: x.data, count: x.count)
-        (input.data + x.count).update(from: x.data, count: x.count)
-        let both = unet.forward(input, timesteps: Array(repeating: Float(timestep), count: 2 * batch),
-                                classLabels: labels + Array(repeating: nullClass!, count: batch), keepForBackward: false)
+    /// One guided model evaluation: against `guide` when there is one, else classifier-free
+    /// over the batch doubled (conditional images first, then the same images with the null class).
+    private func guidedOutput(_ x: Tensor, timestep: Int, labels: [Int]?, scale: Float) -> Tensor {
+        let batch = x.shape[0], count = x.count
+        let strong: Tensor, weak: Tensor, weakOffset: Int
+        if let guide {
+            let timesteps = Array(repeating: Float(timestep), count: batch)
+            strong = unet.forward(x, timesteps: timesteps, classLabels: labels, keepForBackward: false)
+            weak = guide.forward(x, timesteps: timesteps, classLabels: labels, keepForBackward: false)
+            weakOffset = 0
+        } else {
+            let input = Tensor.reusing(doubled, shape: [2 * batch] + Array(x.shape.dropFirst()))
+            doubled = input
+            input.data.update(from: x.data, count: count)
+            (input.data + count).update(from: x.data, count: count)
+            strong = unet.forward(input, timesteps: Array(repeating: Float(timestep), count: 2 * batch),
+                                  classLabels: labels! + Array(repeating: nullClass!, count: batch), keepForBackward: false)
+            (weak, weakOffset) = (strong, count)
+        }
         let result = Tensor.reusing(guided, shape: x.shape)
         guided = result
-        for i in 0..<(batch * perImage) {
-            let conditional = both.data[i], unconditional = both.data[batch * perImage + i]
-            result.data[i] = unconditional + scale * (conditional - unconditional)
+        for i in 0..<count {
+            let conditional = strong.data[i], reference = weak.data[weakOffset + i]
+            result.data[i] = reference + scale * (conditional - reference)
         }
         return result
     }

@@ -1,0 +1,87 @@
+import PhantomDiffusion
+import PhantomLayers
+import PhantomTensor
+import Testing
+
+/// Autoguidance: out = out_guide + w · (out_model − out_guide), the guide a weaker model of the same data.
+@Suite(.serialized) struct AutoGuidanceTests {
+    /// SamplerDeterminismTests' model (seed 3), or the same architecture initialised from `seed`.
+    static func model(seed: UInt64 = 3) -> UNet2D {
+        let unet = SamplerDeterminismTests.model(convolution: .automatic)
+        if seed != 3 { unet.initializeParameters(seed: seed) }
+        return unet
+    }
+
+    func draw(_ guidance: Guidance, guide: UNet2D?, indices: [Int] = [0, 1], labels: [Int] = [0, 1],
+              config: SchedulerConfig = SchedulerConfig(kind: .dpmSolverMultistep), steps: Int = 6) throws -> [Float] {
+        let sampler = Sampler(unet: Self.model(), scheduler: config.makeScheduler(), nullClass: 2, guide: guide)
+        return try sampler.sample(indices: indices, labels: labels, seed: 5, steps: steps, guidance: guidance).values
+    }
+
+    @Test func aGuideEqualToTheModelChangesNothing() throws {
+        // out_guide + w · (out − out_guide) = out exactly when the two agree.
+        #expect(try draw(Guidance(scale: 3), guide: Self.model()) == draw(.none, guide: nil))
+    }
+
+    @Test func aWeakerGuideMovesTheImagesUnlikeClassifierFreeGuidance() throws {
+        let plain = try draw(.none, guide: nil)
+        let classifierFree = try draw(Guidance(scale: 2), guide: nil)
+        let auto = try draw(Guidance(scale: 2), guide: Self.model(seed: 9))
+        #expect(auto != plain && auto != classifierFree)
+        // Scale 1 is the model alone, whatever the guide.
+        #expect(try draw(.none, guide: Self.model(seed: 9)) == plain)
+        // An image depends on its own noise only, not on the batch it is drawn in.
+        let second = try draw(Guidance(scale: 2), guide: Self.model(seed: 9), indices: [1], labels: [1])
+        #expect(Array(auto[(auto.count / 2)...]) == second)
+    }
+
+    @Test func theGuidedOutputIsTheGuideExtrapolatedTowardTheModel() throws {
+        // One DDIM step (t = 0, η = 0, no clipping of x₀) is affine in the model output with
+        // weights summing to one, so the guided image is (1 − w)·(guide's image) + w·(model's image).
+        var config = SchedulerConfig(kind: .ddim)
+        config.clipSample = false
+        let guide = Self.model(seed: 9)
+        let modelAlone = try draw(.none, guide: nil, config: config, steps: 1)
+        let guideSampler = Sampler(unet: Self.model(seed: 9), scheduler: config.makeScheduler(), nullClass: 2)
+        let guideAlone = try guideSampler.sample(indices: [0, 1], labels: [0, 1], seed: 5, steps: 1).values
+        let guided = try draw(Guidance(scale: 2.5), guide: guide, config: config, steps: 1)
+        var compared = 0
+        for i in guided.indices where abs(modelAlone[i]) < 0.99 && abs(guideAlone[i]) < 0.99 && abs(guided[i]) < 0.99 {
+            let expected = -1.5 * guideAlone[i] + 2.5 * modelAlone[i]
+            #expect(abs(guided[i] - expected) < 1e-5)
+            compared += 1
+        }
+        #expect(compared > 20)
+        #expect(modelAlone != guideAlone)
+    }
+
+    static func folder(_ unet: UNet2D, classes: [String] = ["a", "b"], prediction: PredictionType = .epsilon) -> ModelFolder {
+        var scheduler = SchedulerConfig(kind: .ddpm)
+        scheduler.predictionType = prediction
+        return ModelFolder(unet: unet, schedulerConfig: scheduler, info: ModelInfo(classNames: classes, nullClass: 2, bitDepth: 8))
+    }
+
+    @Test func aGuideMustReadAndPredictWhatTheModelDoes() throws {
+        let model = Self.folder(Self.model())
+        var narrower = SamplerDeterminismTests.model(convolution: .automatic).config
+        narrower.blockOutChannels = [2, 4]
+        narrower.normNumGroups = 1
+        narrower.attentionHeadDim = 2
+        try AutoGuide.check(model: model, guide: Self.folder(UNet2D(config: narrower)), guidePath: "weak")
+
+        func reason(_ guide: ModelFolder) -> String? {
+            do { try AutoGuide.check(model: model, guide: guide, guidePath: "weak"); return nil } catch {
+                #expect(error.path == "weak")
+                return error.reason
+            }
+        }
+        var larger = narrower
+        larger.sampleSize = 16
+        #expect(reason(Self.folder(UNet2D(config: larger)))?.contains("16×16") == true)
+        #expect(reason(Self.folder(Self.model(), classes: ["b", "a"]))?.contains("classes") == true)
+        #expect(reason(Self.folder(Self.model(), prediction: .vPrediction))?.contains("v_prediction") == true)
+        var unconditional = narrower
+        unconditional.numClassEmbeds = nil
+        #expect(reason(Self.folder(UNet2D(config: unconditional)))?.contains("class embeddings") == true)
+    }
+}
