@@ -20,12 +20,32 @@ public struct ModelInfo: Equatable, Sendable {
     /// The noise levels σ the guidance is limited to (`"guidance_interval": [low, high]`), if
     /// measured; nil: every step (see ``Guidance``).
     public var guidanceInterval: ClosedRange<Double>?
-    /// The guidance to sample with: `scale` and `interval` where the user names them, else the
-    /// model's ``guidanceScale`` (else 1, plain conditional sampling) and ``guidanceInterval``
+    /// A weaker model folder to autoguide with (`"guide"`), relative to the model's folder.
+    public var guide: String?
+    /// The autoguidance scale the model is best sampled with (`"guide_scale"`), if measured.
+    public var guideScale: Double?
+
+    /// The guidance to sample with: `scale`, `guideScale` and `interval` where the user names
+    /// them, else the model's ``guidanceScale`` (else 1, plain conditional sampling),
+    /// ``guideScale`` (else 2) when a guide model is `used` (else 1), and ``guidanceInterval``
     /// (else every step).
-    public func samplingGuidance(scale: Float? = nil, interval: GuidanceInterval? = nil) -> Guidance {
+    public func samplingGuidance(scale: Float? = nil, guideScale userGuideScale: Float? = nil, guideUsed: Bool = false,
+                                 interval: GuidanceInterval? = nil) -> Guidance {
         let modelSigmas = guidanceInterval.map { Float($0.lowerBound)...Float($0.upperBound) }
-        return Guidance(scale: scale ?? Float(guidanceScale ?? 1), sigmas: interval.map(\.sigmas) ?? modelSigmas)
+        return Guidance(scale: scale ?? Float(guidanceScale ?? 1),
+                        guideScale: guideUsed ? userGuideScale ?? Float(guideScale ?? 2) : 1,
+                        sigmas: interval.map(\.sigmas) ?? modelSigmas)
+    }
+
+    /// The guide model folder to sample `modelFolder` with: `option` as the user gives it (a
+    /// folder, or `none` for no autoguidance), else the model's own ``guide`` inside its folder,
+    /// else none.
+    public func guideFolder(option: String?, modelFolder: URL) -> URL? {
+        switch option {
+        case "none": return nil
+        case let path?: return URL(fileURLWithPath: path)
+        case nil: return guide.map { modelFolder.appendingPathComponent($0) }
+        }
     }
     /// The differential-privacy guarantee of the weights (`"privacy"`), nil for a model trained without DP-SGD.
     public var privacy: DPSGDGuarantee?
@@ -52,6 +72,11 @@ public struct ModelInfo: Equatable, Sendable {
             }
             guidanceInterval = ends[0]...ends[1]
         }
+        guide = object.isNull("guide") ? nil : try object.string("guide")
+        guideScale = object.isNull("guide_scale") ? nil : try object.double("guide_scale")
+        if let guide, guide.isEmpty || guide.hasPrefix("/") || guide.split(separator: "/").contains("..") {
+            throw object.fail("guide", "expected a folder inside the model's folder, e.g. \"guide\"")
+        }
         if object.isNull("privacy") {
             privacy = nil
         } else {
@@ -71,6 +96,8 @@ public struct ModelInfo: Equatable, Sendable {
         object["resolution"] = resolution ?? NSNull()
         if let privacy { object["privacy"] = privacy.jsonObject }
         if let guidanceScale { object["guidance_scale"] = guidanceScale }
+        if let guide { object["guide"] = guide }
+        if let guideScale { object["guide_scale"] = guideScale }
         if let guidanceInterval { object["guidance_interval"] = [guidanceInterval.lowerBound, guidanceInterval.upperBound] }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }

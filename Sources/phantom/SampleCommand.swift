@@ -37,9 +37,11 @@ struct SampleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Guide only at noise levels σ = √((1 − ᾱ)/ᾱ) in LOW:HIGH, or at every step with \"all\" (default: the model's \"guidance_interval\" in phantom.json, else all).",
                                valueName: "LOW:HIGH"))
     var guidanceInterval: GuidanceInterval?
-    @Option(help: ArgumentHelp("Autoguidance: guide against this weaker model of the same classes and noise schedule (smaller or trained for less) instead of the unconditional model, with --guidance-scale.",
-                               valueName: "MODEL"))
+    @Option(help: ArgumentHelp("Autoguidance: guide against this weaker model of the same classes and noise schedule (smaller, or trained for less), or \"none\" (default: the model's \"guide\" folder in phantom.json, else none).",
+                               valueName: "MODEL|none"))
     var guide: String?
+    @Option(help: "Autoguidance scale (1: none; default: the model's \"guide_scale\" in phantom.json, else 2).")
+    var guideScale: Float?
     @Option(help: "Seed of the noise.") var seed: UInt64 = 0
     @Option(help: "Images per model evaluation.") var batchSize = 16
     @Option(help: "8 or 16 bits per pixel (default: the training images' depth).") var bits: Int?
@@ -110,10 +112,15 @@ struct SampleCommand: ParsableCommand {
         do { samplerConfig = try trained.converted(to: scheduler.kind) } catch { throw CommandError(error.description) }
         let stepCount = steps ?? scheduler.defaultSteps(trainingTimesteps: samplerConfig.numTrainTimesteps)
         let depth: BitDepth = (bits ?? info.bitDepth) == 16 ? .sixteen : .eight
-        let guideFolder = try guide.map { try loadGuide($0, for: folder) }
+        let guideURL = info.guideFolder(option: guide, modelFolder: modelURL)
+        if guideScale != nil && guideURL == nil {
+            throw CommandError("--guide-scale needs a guide model: give --guide MODEL (\(model)'s phantom.json names none)")
+        }
+        let guideFolder = try guideURL.map { try loadGuide($0, for: folder) }
         let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass,
                               guide: guideFolder?.unet)
-        let guidance = info.samplingGuidance(scale: guidanceScale, interval: guidanceInterval)
+        let guidance = info.samplingGuidance(scale: guidanceScale, guideScale: guideScale, guideUsed: guideURL != nil,
+                                             interval: guidanceInterval)
         let outFolder = URL(fileURLWithPath: out)
         let side = config.sampleSize
 
@@ -127,7 +134,7 @@ struct SampleCommand: ParsableCommand {
             })
         }
         Terminal.endProgress()
-        let weightsHash = Self.weightsHash(of: model)
+        let weightsHash = Self.weightsHash(of: modelURL)
         var seeds = Array(repeating: seed, count: images.count)
         if let excludeMemorized {
             try redrawMemorized(&images, seeds: &seeds, items: plan.items, training: excludeMemorized,
@@ -168,16 +175,16 @@ struct SampleCommand: ParsableCommand {
         }
         if let grid { try writeGrid(tiles, classes: wanted, side: side, to: grid) }
         try writeManifest(written, to: outFolder, weightsHash: weightsHash, scheduler: samplerConfig,
-                          steps: stepCount, guidance: guidance, bitDepth: depth, privacy: info.privacy)
+                          steps: stepCount, guidance: guidance, guide: guideURL, bitDepth: depth, privacy: info.privacy)
         let seconds = Date().timeIntervalSince(started)
         Terminal.say("wrote \(written.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
     }
 
     /// The `--guide` model folder, checked against the model it guides.
-    private func loadGuide(_ path: String, for model: ModelFolder) throws -> ModelFolder {
+    private func loadGuide(_ url: URL, for model: ModelFolder) throws -> ModelFolder {
         do {
-            let weaker = try ModelFolder.load(from: URL(fileURLWithPath: path))
-            try AutoGuide.check(model: model, guide: weaker, guidePath: path)
+            let weaker = try ModelFolder.load(from: url)
+            try AutoGuide.check(model: model, guide: weaker, guidePath: url.path)
             return weaker
         } catch {
             throw CommandError(error.description)
@@ -185,8 +192,7 @@ struct SampleCommand: ParsableCommand {
     }
 
     /// The SHA-256 of a model folder's weights file, nil if it cannot be read.
-    private static func weightsHash(of folder: String) -> String? {
-        let url = URL(fileURLWithPath: folder)
+    private static func weightsHash(of url: URL) -> String? {
         let weights = (try? Data(contentsOf: url.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
             ?? (try? Data(contentsOf: url.appendingPathComponent("diffusion_pytorch_model.safetensors")))
         return weights.map(SHA256.hex)
@@ -276,12 +282,13 @@ struct SampleCommand: ParsableCommand {
     }
 
     private func writeManifest(_ files: [[String: Any]], to folder: URL, weightsHash: String?, scheduler: SchedulerConfig,
-                               steps: Int, guidance: Guidance, bitDepth: BitDepth, privacy: DPSGDGuarantee?) throws {
+                               steps: Int, guidance: Guidance, guide: URL?, bitDepth: BitDepth, privacy: DPSGDGuarantee?) throws {
         var manifest: [String: Any] = [
             "model": model, "model_sha256": weightsHash ?? NSNull(), "scheduler": scheduler.kind.rawValue,
             "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidance.scale),
             "guidance_interval": guidance.sigmas.map { [Double($0.lowerBound), Double($0.upperBound)] } ?? NSNull(),
-            "guide_model": guide ?? NSNull(), "guide_sha256": guide.flatMap(Self.weightsHash) ?? NSNull(), "seed": String(seed),
+            "guide_model": guide?.path ?? NSNull(), "guide_sha256": guide.flatMap(Self.weightsHash) ?? NSNull(),
+            "guide_scale": guide == nil ? NSNull() : Double(guidance.guideScale), "seed": String(seed),
             "bits": bitDepth.rawValue, "shard": (shard ?? .whole).description, "format": format.rawValue, "files": files,
         ]
         manifest["privacy"] = privacy?.manifestObject(screenedAgainstTrainingImages: excludeMemorized != nil) ?? NSNull()

@@ -3,7 +3,8 @@ import PhantomLayers
 import PhantomTensor
 import Testing
 
-/// Autoguidance: out = out_guide + w · (out_model − out_guide), the guide a weaker model of the same data.
+/// Autoguidance: out = out_model + (a − 1) · (out_model − out_guide), the guide a weaker model of the same data,
+/// alone or with classifier-free guidance.
 @Suite(.serialized) struct AutoGuidanceTests {
     /// SamplerDeterminismTests' model (seed 3), or the same architecture initialised from `seed`.
     static func model(seed: UInt64 = 3) -> UNet2D {
@@ -19,19 +20,22 @@ import Testing
     }
 
     @Test func aGuideEqualToTheModelChangesNothing() throws {
-        // out_guide + w · (out − out_guide) = out exactly when the two agree.
-        #expect(try draw(Guidance(scale: 3), guide: Self.model()) == draw(.none, guide: nil))
+        // out + (a − 1) · (out − out_guide) = out exactly when the two agree, with or without classifier-free guidance.
+        #expect(try draw(Guidance(scale: 1, guideScale: 3), guide: Self.model()) == draw(.none, guide: nil))
+        #expect(try draw(Guidance(scale: 2, guideScale: 3), guide: Self.model()) == draw(Guidance(scale: 2), guide: nil))
     }
 
     @Test func aWeakerGuideMovesTheImagesUnlikeClassifierFreeGuidance() throws {
         let plain = try draw(.none, guide: nil)
         let classifierFree = try draw(Guidance(scale: 2), guide: nil)
-        let auto = try draw(Guidance(scale: 2), guide: Self.model(seed: 9))
+        let auto = try draw(Guidance(scale: 1, guideScale: 2), guide: Self.model(seed: 9))
+        let both = try draw(Guidance(scale: 2, guideScale: 2), guide: Self.model(seed: 9))
         #expect(auto != plain && auto != classifierFree)
-        // Scale 1 is the model alone, whatever the guide.
+        #expect(both != auto && both != classifierFree)
+        // Scales 1 are the model alone, whatever the guide.
         #expect(try draw(.none, guide: Self.model(seed: 9)) == plain)
         // An image depends on its own noise only, not on the batch it is drawn in.
-        let second = try draw(Guidance(scale: 2), guide: Self.model(seed: 9), indices: [1], labels: [1])
+        let second = try draw(Guidance(scale: 1, guideScale: 2), guide: Self.model(seed: 9), indices: [1], labels: [1])
         #expect(Array(auto[(auto.count / 2)...]) == second)
     }
 
@@ -44,7 +48,7 @@ import Testing
         let modelAlone = try draw(.none, guide: nil, config: config, steps: 1)
         let guideSampler = Sampler(unet: Self.model(seed: 9), scheduler: config.makeScheduler(), nullClass: 2)
         let guideAlone = try guideSampler.sample(indices: [0, 1], labels: [0, 1], seed: 5, steps: 1).values
-        let guided = try draw(Guidance(scale: 2.5), guide: guide, config: config, steps: 1)
+        let guided = try draw(Guidance(scale: 1, guideScale: 2.5), guide: guide, config: config, steps: 1)
         var compared = 0
         for i in guided.indices where abs(modelAlone[i]) < 0.99 && abs(guideAlone[i]) < 0.99 && abs(guided[i]) < 0.99 {
             let expected = -1.5 * guideAlone[i] + 2.5 * modelAlone[i]

@@ -11,6 +11,8 @@ import Testing
                                                                            noiseDraws: 3, delta: 1e-6, targetEpsilon: 5), steps: 700))
         info.guidanceScale = 2
         info.guidanceInterval = 0.25...6
+        info.guide = "guide"
+        info.guideScale = 1.8
         var read = try ModelInfo(json: info.jsonData(), source: "phantom.json")
         // JSON keeps ε to 15–16 significant digits.
         let epsilon = try #require(read.privacy?.epsilon)
@@ -18,20 +20,21 @@ import Testing
         read.privacy?.epsilon = info.privacy!.epsilon
         #expect(read == info)
         let plain = try ModelInfo(json: Data(#"{"class_names": ["a"], "bit_depth": 8}"#.utf8), source: "phantom.json")
-        #expect(plain.guidanceScale == nil && plain.guidanceInterval == nil && plain.privacy == nil)
+        #expect(plain.guidanceScale == nil && plain.guidanceInterval == nil && plain.privacy == nil && plain.guide == nil)
         #expect(plain.samplingGuidance() == .none)
         #expect(info.samplingGuidance() == Guidance(scale: 2, sigmas: 0.25...6))
     }
 
     @Test func badFieldsNameTheFileAndTheKey() {
         for text in [#"{"guidance_scale": "two"}"#, #"{"privacy": {"epsilon": 1}}"#, #"{"guidance_interval": [6, 0.5]}"#,
-                     #"{"guidance_interval": [0, 1]}"#, #"{"guidance_interval": [1]}"#, #"{"guidance_interval": "all"}"#] {
+                     #"{"guidance_interval": [0, 1]}"#, #"{"guidance_interval": [1]}"#, #"{"guidance_interval": "all"}"#,
+                     #"{"guide": "/tmp/weak"}"#, #"{"guide": "../weak"}"#, #"{"guide": ""}"#, #"{"guide": 3}"#, #"{"guide_scale": "2"}"#] {
             do {
                 _ = try ModelInfo(json: Data(text.utf8), source: "m/phantom.json")
                 Issue.record("accepted \(text)")
             } catch {
                 #expect(error.path == "m/phantom.json")
-                #expect(["guidance_scale", "guidance_interval", "privacy"].contains { error.reason.contains($0) }, "\(error.reason)")
+                #expect(["guidance_scale", "guidance_interval", "privacy", "guide"].contains { error.reason.contains($0) }, "\(error.reason)")
             }
         }
     }
@@ -47,5 +50,23 @@ import Testing
         #expect(GuidanceInterval("all") == .everyStep)
         #expect(GuidanceInterval("0.3:5") == .sigmas(0.3...5))
         for bad in ["", "5:0.3", "0:1", "1", "a:b", "1:2:3", "-1:2", "inf:inf"] { #expect(GuidanceInterval(bad) == nil, "\(bad)") }
+    }
+
+    /// `phantom sample --guide MODEL|none --guide-scale A` over the model's `"guide"` and `"guide_scale"`.
+    @Test func theGuideIsTheUsersElseTheModelsOwn() {
+        let folder = URL(fileURLWithPath: "/models/m")
+        var info = ModelInfo(classNames: ["a"], nullClass: 1, bitDepth: 8)
+        #expect(info.guideFolder(option: nil, modelFolder: folder) == nil)
+        #expect(info.guideFolder(option: "/w", modelFolder: folder)?.path == "/w")
+        #expect(info.samplingGuidance(guideUsed: true) == Guidance(scale: 1, guideScale: 2))
+        info.guide = "guide"
+        info.guideScale = 1.5
+        info.guidanceScale = 1.2
+        #expect(info.guideFolder(option: nil, modelFolder: folder)?.path == "/models/m/guide")
+        #expect(info.guideFolder(option: "none", modelFolder: folder) == nil)
+        #expect(info.guideFolder(option: "/w", modelFolder: folder)?.path == "/w")
+        #expect(info.samplingGuidance(guideUsed: true) == Guidance(scale: 1.2, guideScale: 1.5))
+        #expect(info.samplingGuidance(guideScale: 3, guideUsed: true) == Guidance(scale: 1.2, guideScale: 3))
+        #expect(info.samplingGuidance(guideUsed: false) == Guidance(scale: 1.2))
     }
 }

@@ -1,12 +1,16 @@
-/// Classifier-free guidance (Ho & Salimans 2022) and the noise levels it applies at.
+/// Guidance at sampling time: classifier-free guidance (Ho & Salimans 2022), autoguidance
+/// (Karras et al. 2024), or both, and the noise levels they apply at.
 ///
-/// A guided step evaluates the model with each image's class label and with the null class,
-/// and moves the output away from the unconditional one:
+/// A guided step moves the model's conditional output `out` away from weaker predictions:
 ///
-///     out = out_uncond + w · (out_cond − out_uncond)
+///     out_guided = out + (w − 1) · (out − out_uncond) + (a − 1) · (out − out_guide)
 ///
-/// (the same formula for ε, v or x₀ outputs, all linear in each other at a fixed timestep).
-/// `w = 1` is plain conditional sampling.
+/// where `out_uncond` is the same model given the null class (scale `w`, ``scale``) and
+/// `out_guide` a weaker model of the same data given the label (scale `a`, ``guideScale``;
+/// see ``Sampler/guide``). The same formula holds for ε, v or x₀ outputs, all linear in each
+/// other at a fixed timestep. Classifier-free guidance alone is computed as
+/// `out_uncond + w · (out − out_uncond)`, autoguidance alone as `out + (a − 1) · (out − out_guide)`.
+/// `w = a = 1` is plain conditional sampling.
 ///
 /// Guidance can be limited to an interval of noise levels (Kynkäänniemi et al. 2024,
 /// "Applying Guidance in a Limited Interval Improves Sample and Distribution Quality in
@@ -16,22 +20,25 @@
 /// σ_t = √((1 − ᾱ_t) / ᾱ_t) (``NoiseSchedule/noiseLevel(at:)``), so an interval means the same
 /// amount of noise whatever the β schedule. With 1000 linear-β steps: t = 999 → σ 157, 500 → 3.4, 200 → 0.72, 0 → 0.01.
 public struct Guidance: Equatable, Sendable {
-    /// The scale `w`.
+    /// The classifier-free scale `w` (against the null class).
     public var scale: Float
+    /// The autoguidance scale `a` (against ``Sampler/guide``); 1: no autoguidance.
+    public var guideScale: Float
     /// The noise levels σ at which guidance applies (both ends included); nil: every step.
     public var sigmas: ClosedRange<Float>?
 
     /// Plain conditional sampling.
     public static let none = Guidance(scale: 1)
 
-    public init(scale: Float, sigmas: ClosedRange<Float>? = nil) {
+    public init(scale: Float, guideScale: Float = 1, sigmas: ClosedRange<Float>? = nil) {
         self.scale = scale
+        self.guideScale = guideScale
         self.sigmas = sigmas
     }
 
     /// Whether a step at `timestep` of `schedule` is guided.
     public func isActive(at timestep: Int, schedule: NoiseSchedule) -> Bool {
-        guard scale != 1 else { return false }
+        guard scale != 1 || guideScale != 1 else { return false }
         guard let sigmas else { return true }
         return sigmas.contains(schedule.noiseLevel(at: timestep))
     }

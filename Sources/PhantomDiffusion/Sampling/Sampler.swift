@@ -6,9 +6,9 @@ import PhantomTensor
 /// step `k` draws from (seed, sampling, i, k + 1), so an image depends on its seed
 /// and index only — never on the thread count or on the other images drawn with it.
 /// With a ``Guidance`` scale other than 1, each step within the guidance's noise levels
-/// evaluates the model twice and moves its output away from a weaker prediction: the same
-/// model without the label (classifier-free guidance, for a class-conditional model), or a
-/// weaker model given as `guide` (autoguidance).
+/// also evaluates a weaker prediction and moves the model's output away from it: the same
+/// model without the label (classifier-free guidance, for a class-conditional model), a
+/// weaker model given as `guide` (autoguidance), or both.
 public final class Sampler {
     public let unet: UNet2D
     public let scheduler: any SamplingScheduler
@@ -17,13 +17,13 @@ public final class Sampler {
     /// A smaller or less-trained model of the same data to guide against (autoguidance,
     /// Karras et al. 2024, "Guiding a Diffusion Model with a Bad Version of Itself"):
     ///
-    ///     out = out_guide + w · (out_model − out_guide)
+    ///     out = out_model + (a − 1) · (out_model − out_guide)
     ///
-    /// both evaluated with the image's label. Where the two agree the image is typical;
-    /// where the weak model errs, the strong one is pushed further the way it already
-    /// differs, which sharpens images without narrowing them to a few layouts as
-    /// classifier-free guidance does. nil: classifier-free guidance against the null class.
-    /// Check a pair with ``AutoGuide/check(model:guide:)``.
+    /// both evaluated with the image's label (`a` is ``Guidance/guideScale``). Where the two
+    /// agree the image is typical; where the weak model errs, the strong one is pushed further
+    /// the way it already differs, which sharpens images without narrowing them to a few
+    /// layouts as classifier-free guidance does. nil: no autoguidance. Check a pair with
+    /// ``AutoGuide/check(model:guide:guidePath:)``.
     public let guide: UNet2D?
 
     private var doubled: Tensor?
@@ -43,6 +43,7 @@ public final class Sampler {
     /// `progress` is called after each step with the number of steps done.
     public func sample(indices: [Int], labels: [Int]?, seed: UInt64, steps: Int, guidance: Guidance = .none,
                        progress: (Int) -> Void = { _ in }) throws(ModelError) -> Tensor {
+        precondition(guidance.guideScale == 1 || guide != nil, "autoguidance needs a guide model")
         let config = unet.config
         let batch = indices.count, size = config.sampleSize
         let shape = [batch, config.inChannels, size, size]
@@ -55,11 +56,12 @@ public final class Sampler {
             for i in 0..<x.count { x.data[i] *= scheduler.initNoiseSigma }
         }
         let timesteps = try scheduler.setTimesteps(steps)
-        let canGuide = guide != nil || (labels != nil && nullClass != nil)
+        let classFree = labels != nil && nullClass != nil && guidance.scale != 1
+        let canGuide = classFree || guidance.guideScale != 1
         let schedule = scheduler.config.noiseSchedule
         for (k, t) in timesteps.enumerated() {
             let output = canGuide && guidance.isActive(at: t, schedule: schedule)
-                ? guidedOutput(x, timestep: t, labels: labels, scale: guidance.scale)
+                ? guidedOutput(x, timestep: t, labels: labels, guidance: guidance, classFree: classFree)
                 : unet.forward(x, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels,
                                keepForBackward: false)
             var noise: Tensor?
@@ -83,30 +85,37 @@ public final class Sampler {
                      UInt32(truncatingIfNeeded: index), UInt32(truncatingIfNeeded: step))
     }
 
-    /// One guided model evaluation: against `guide` when there is one, else classifier-free
-    /// over the batch doubled (conditional images first, then the same images with the null class).
-    private func guidedOutput(_ x: Tensor, timestep: Int, labels: [Int]?, scale: Float) -> Tensor {
+    /// One guided model evaluation (``Guidance``): the model over the batch, doubled with the
+    /// null class for classifier-free guidance (conditional images first), and the guide.
+    private func guidedOutput(_ x: Tensor, timestep: Int, labels: [Int]?, guidance: Guidance, classFree: Bool) -> Tensor {
         let batch = x.shape[0], count = x.count
-        let strong: Tensor, weak: Tensor, weakOffset: Int
-        if let guide {
-            let timesteps = Array(repeating: Float(timestep), count: batch)
-            strong = unet.forward(x, timesteps: timesteps, classLabels: labels, keepForBackward: false)
-            weak = guide.forward(x, timesteps: timesteps, classLabels: labels, keepForBackward: false)
-            weakOffset = 0
-        } else {
+        let strong: Tensor
+        if classFree {
             let input = Tensor.reusing(doubled, shape: [2 * batch] + Array(x.shape.dropFirst()))
             doubled = input
             input.data.update(from: x.data, count: count)
             (input.data + count).update(from: x.data, count: count)
             strong = unet.forward(input, timesteps: Array(repeating: Float(timestep), count: 2 * batch),
                                   classLabels: labels! + Array(repeating: nullClass!, count: batch), keepForBackward: false)
-            (weak, weakOffset) = (strong, count)
+        } else {
+            strong = unet.forward(x, timesteps: Array(repeating: Float(timestep), count: batch), classLabels: labels,
+                                  keepForBackward: false)
         }
+        let weak = guidance.guideScale == 1 ? nil
+            : guide!.forward(x, timesteps: Array(repeating: Float(timestep), count: batch), classLabels: labels,
+                             keepForBackward: false)
         let result = Tensor.reusing(guided, shape: x.shape)
         guided = result
+        let (w, a) = (guidance.scale, guidance.guideScale - 1)
         for i in 0..<count {
-            let conditional = strong.data[i], reference = weak.data[weakOffset + i]
-            result.data[i] = reference + scale * (conditional - reference)
+            let conditional = strong.data[i]
+            var value = conditional
+            if classFree {
+                let unconditional = strong.data[count + i]
+                value = unconditional + w * (conditional - unconditional)
+            }
+            if let weak { value += a * (conditional - weak.data[i]) }
+            result.data[i] = value
         }
         return result
     }
