@@ -285,12 +285,11 @@ struct SampleCommand: ParsableCommand {
                                steps: Int, guidance: Guidance, guide: URL?, bitDepth: BitDepth, privacy: DPSGDGuarantee?) throws {
         var manifest: [String: Any] = [
             "model": model, "model_sha256": weightsHash ?? NSNull(), "scheduler": scheduler.kind.rawValue,
-            "steps": steps, "eta": Double(eta), "guidance_scale": Double(guidance.scale),
-            "guidance_interval": guidance.sigmas.map { [Double($0.lowerBound), Double($0.upperBound)] } ?? NSNull(),
-            "guide_model": guide?.path ?? NSNull(), "guide_sha256": guide.flatMap(Self.weightsHash) ?? NSNull(),
-            "guide_scale": guide == nil ? NSNull() : Double(guidance.guideScale), "seed": String(seed),
+            "steps": steps, "eta": Double(eta),
+            "guide_model": guide?.path ?? NSNull(), "guide_sha256": guide.flatMap(Self.weightsHash) ?? NSNull(), "seed": String(seed),
             "bits": bitDepth.rawValue, "shard": (shard ?? .whole).description, "format": format.rawValue, "files": files,
         ]
+        manifest.merge(guidance.manifestFields) { $1 }
         manifest["privacy"] = privacy?.manifestObject(screenedAgainstTrainingImages: excludeMemorized != nil) ?? NSNull()
         let name = shard.map { "manifest-shard-\($0.fileNameComponent).json" } ?? "manifest.json"
         do {

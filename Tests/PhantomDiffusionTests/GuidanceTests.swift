@@ -1,3 +1,4 @@
+import Foundation
 import PhantomDiffusion
 import PhantomLayers
 import PhantomTensor
@@ -38,5 +39,18 @@ import Testing
         // Guiding only the noisiest of the 6 steps (t = 999, σ ≈ 157) changes the images, but not as full guidance does.
         let first = try draw(Guidance(scale: 3, sigmas: 100...200))
         #expect(first != plain && first != full)
+    }
+}
+
+/// What a samples manifest records of the guidance.
+@Suite struct GuidanceManifestTests {
+    @Test func fieldsNameTheScalesAndTheInterval() {
+        let plain = Guidance.none.manifestFields
+        #expect(plain["guidance_scale"] as? Double == 1)
+        #expect(plain["guidance_interval"] is NSNull && plain["guide_scale"] is NSNull)
+        let both = Guidance(scale: 1.5, guideScale: 2, sigmas: 0.5...30).manifestFields
+        #expect(both["guidance_scale"] as? Double == 1.5)
+        #expect(both["guidance_interval"] as? [Double] == [0.5, 30])
+        #expect(both["guide_scale"] as? Double == 2)
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Guidance at sampling time: classifier-free guidance (Ho & Salimans 2022), autoguidance
 /// (Karras et al. 2024), or both, and the noise levels they apply at.
 ///
@@ -34,6 +36,16 @@ public struct Guidance: Equatable, Sendable {
         self.scale = scale
         self.guideScale = guideScale
         self.sigmas = sigmas
+    }
+
+    /// The guidance as a samples manifest records it: `"guidance_scale"`, `"guidance_interval"`
+    /// (`[low, high]`, or null for every step) and `"guide_scale"` (null without autoguidance).
+    public var manifestFields: [String: Any] {
+        [
+            "guidance_scale": Double(scale),
+            "guidance_interval": sigmas.map { [Double($0.lowerBound), Double($0.upperBound)] } as Any? ?? NSNull(),
+            "guide_scale": guideScale == 1 ? NSNull() : Double(guideScale) as Any,
+        ]
     }
 
     /// Whether a step at `timestep` of `schedule` is guided.
