@@ -14,4 +14,5 @@ run="${RUN:-/tmp/phantom-medimg-guide-run}"
 rm -rf "$here/guide"
 mkdir -p "$here/guide"
 for item in model_index.json phantom.json unet scheduler; do cp -r "$run/model/$item" "$here/guide/$item"; done
+cp "$run/metrics.jsonl" "$here/guide/metrics.jsonl"
 echo "copied the EMA model of $run (step 500) into $here/guide"
