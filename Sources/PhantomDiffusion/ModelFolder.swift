@@ -64,6 +64,14 @@ public struct ModelFolder {
         return ModelFolder(unet: unet, schedulerConfig: scheduler, info: info)
     }
 
+    /// The SHA-256 of the weights file of the model folder at `url` (pipeline layout or a bare
+    /// `unet/` folder), nil if there is none to read.
+    public static func weightsSHA256(at url: URL) -> String? {
+        let weights = (try? Data(contentsOf: url.appendingPathComponent("unet/\(weightsName)")))
+            ?? (try? Data(contentsOf: url.appendingPathComponent(weightsName)))
+        return weights.map(SHA256.hex)
+    }
+
     /// Writes the folder to `url`, replacing what is there only once everything is
     /// written (the new folder is built beside it, then renamed into place).
     public func write(to url: URL) throws(ModelError) {

@@ -112,13 +112,14 @@ struct SampleCommand: ParsableCommand {
         do { samplerConfig = try trained.converted(to: scheduler.kind) } catch { throw CommandError(error.description) }
         let stepCount = steps ?? scheduler.defaultSteps(trainingTimesteps: samplerConfig.numTrainTimesteps)
         let depth: BitDepth = (bits ?? info.bitDepth) == 16 ? .sixteen : .eight
-        let guideURL = info.guideFolder(option: guide, modelFolder: modelURL)
+        let guideModel: (url: URL, folder: ModelFolder)?
+        do { guideModel = try AutoGuide.load(option: guide, for: folder, at: modelURL) } catch { throw CommandError(error.description) }
+        let guideURL = guideModel?.url
         if guideScale != nil && guideURL == nil {
             throw CommandError("--guide-scale needs a guide model: give --guide MODEL (\(model)'s phantom.json names none)")
         }
-        let guideFolder = try guideURL.map { try loadGuide($0, for: folder) }
         let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: eta), nullClass: info.nullClass,
-                              guide: guideFolder?.unet)
+                              guide: guideModel?.folder.unet)
         let guidance = info.samplingGuidance(scale: guidanceScale, guideScale: guideScale, guideUsed: guideURL != nil,
                                              interval: guidanceInterval)
         let outFolder = URL(fileURLWithPath: out)
@@ -134,7 +135,7 @@ struct SampleCommand: ParsableCommand {
             })
         }
         Terminal.endProgress()
-        let weightsHash = Self.weightsHash(of: modelURL)
+        let weightsHash = ModelFolder.weightsSHA256(at: modelURL)
         var seeds = Array(repeating: seed, count: images.count)
         if let excludeMemorized {
             try redrawMemorized(&images, seeds: &seeds, items: plan.items, training: excludeMemorized,
@@ -178,24 +179,6 @@ struct SampleCommand: ParsableCommand {
                           steps: stepCount, guidance: guidance, guide: guideURL, bitDepth: depth, privacy: info.privacy)
         let seconds = Date().timeIntervalSince(started)
         Terminal.say("wrote \(written.count) images (\(depth.rawValue)-bit, \(side)x\(side)) to \(out) in \(String(format: "%.1f", seconds)) s")
-    }
-
-    /// The `--guide` model folder, checked against the model it guides.
-    private func loadGuide(_ url: URL, for model: ModelFolder) throws -> ModelFolder {
-        do {
-            let weaker = try ModelFolder.load(from: url)
-            try AutoGuide.check(model: model, guide: weaker, guidePath: url.path)
-            return weaker
-        } catch {
-            throw CommandError(error.description)
-        }
-    }
-
-    /// The SHA-256 of a model folder's weights file, nil if it cannot be read.
-    private static func weightsHash(of url: URL) -> String? {
-        let weights = (try? Data(contentsOf: url.appendingPathComponent("unet/diffusion_pytorch_model.safetensors")))
-            ?? (try? Data(contentsOf: url.appendingPathComponent("diffusion_pytorch_model.safetensors")))
-        return weights.map(SHA256.hex)
     }
 
     /// Samples `batch` with `seed`, returning one float image per item.
@@ -286,7 +269,7 @@ struct SampleCommand: ParsableCommand {
         var manifest: [String: Any] = [
             "model": model, "model_sha256": weightsHash ?? NSNull(), "scheduler": scheduler.kind.rawValue,
             "steps": steps, "eta": Double(eta),
-            "guide_model": guide?.path ?? NSNull(), "guide_sha256": guide.flatMap(Self.weightsHash) ?? NSNull(), "seed": String(seed),
+            "guide_model": guide?.path ?? NSNull(), "guide_sha256": guide.flatMap(ModelFolder.weightsSHA256(at:)) ?? NSNull(), "seed": String(seed),
             "bits": bitDepth.rawValue, "shard": (shard ?? .whole).description, "format": format.rawValue, "files": files,
         ]
         manifest.merge(guidance.manifestFields) { $1 }

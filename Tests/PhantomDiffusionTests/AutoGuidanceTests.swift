@@ -1,3 +1,4 @@
+import Foundation
 import PhantomDiffusion
 import PhantomLayers
 import PhantomTensor
@@ -87,5 +88,34 @@ import Testing
         var unconditional = narrower
         unconditional.numClassEmbeds = nil
         #expect(reason(Self.folder(UNet2D(config: unconditional)))?.contains("class embeddings") == true)
+    }
+}
+
+/// Loading a model folder's guide: the user's folder, `none`, or the model's own `"guide"`.
+@Suite struct AutoGuideLoadingTests {
+    @Test func theModelsOwnGuideIsLoadedCheckedAndHashed() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("autoguide-\(UInt64.random(in: 0..<UInt64.max))")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let modelURL = root.appendingPathComponent("model"), guideURL = modelURL.appendingPathComponent("guide")
+        let plain = AutoGuidanceTests.folder(AutoGuidanceTests.model())
+        var info = plain.info
+        info.guide = "guide"
+        let model = ModelFolder(unet: plain.unet, schedulerConfig: plain.schedulerConfig, info: info)
+        try model.write(to: modelURL)
+        try AutoGuidanceTests.folder(AutoGuidanceTests.model(seed: 9)).write(to: guideURL)
+
+        let loaded = try #require(try AutoGuide.load(option: nil, for: model, at: modelURL))
+        #expect(loaded.url.path == guideURL.path)
+        #expect(loaded.folder.unet.config == model.unet.config)
+        #expect(try AutoGuide.load(option: "none", for: model, at: modelURL) == nil)
+        #expect(ModelFolder.weightsSHA256(at: guideURL) != ModelFolder.weightsSHA256(at: modelURL))
+        #expect(ModelFolder.weightsSHA256(at: guideURL)?.count == 64)
+        #expect(ModelFolder.weightsSHA256(at: root) == nil)
+        do {
+            _ = try AutoGuide.load(option: root.appendingPathComponent("missing").path, for: model, at: modelURL)
+            Issue.record("loaded a missing guide")
+        } catch {
+            #expect(error.path.hasSuffix("missing"))
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Whether a weaker model can guide a stronger one (``Sampler/guide``, autoguidance).
 ///
 /// Guidance mixes the two models' outputs pixel by pixel at the same noisy image and
@@ -30,5 +32,16 @@ public enum AutoGuide {
         guard weakSchedule == strongSchedule else {
             throw fail("its noise schedule (β and timesteps in scheduler_config.json) differs from the model's")
         }
+    }
+
+    /// The guide to sample `model` (read from `modelFolder`) with, loaded and checked: `option`
+    /// as the user names it (a folder, or `none`), else the model's own `"guide"`
+    /// (``ModelInfo/guideFolder(option:modelFolder:)``); nil when there is none.
+    public static func load(option: String?, for model: ModelFolder,
+                            at modelFolder: URL) throws(ModelError) -> (url: URL, folder: ModelFolder)? {
+        guard let url = model.info.guideFolder(option: option, modelFolder: modelFolder) else { return nil }
+        let guide = try ModelFolder.load(from: url)
+        try check(model: model, guide: guide, guidePath: url.path)
+        return (url, guide)
     }
 }
