@@ -27,7 +27,7 @@ public struct ModelInfo: Equatable, Sendable {
 
     /// The guidance to sample with: `scale`, `guideScale` and `interval` where the user names
     /// them, else the model's ``guidanceScale`` (else 1, plain conditional sampling),
-    /// ``guideScale`` (else 2) when a guide model is `used` (else 1), and ``guidanceInterval``
+    /// ``guideScale`` (else 2) when a guide model is used (`guideUsed`; else 1), and ``guidanceInterval``
     /// (else every step).
     public func samplingGuidance(scale: Float? = nil, guideScale userGuideScale: Float? = nil, guideUsed: Bool = false,
                                  interval: GuidanceInterval? = nil) -> Guidance {
