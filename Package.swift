@@ -100,7 +100,7 @@ let package = Package(
         // diversity (MS-SSIM), class consistency and train-on-synthetic utility of a sample folder.
         .target(
             name: "PhantomEvaluation",
-            dependencies: ["PhantomLayers", "PhantomTensor", "PhantomImaging", "PhantomPrivacy", "PhantomSafetensors"],
+            dependencies: ["PhantomDiffusion", "PhantomLayers", "PhantomTensor", "PhantomImaging", "PhantomPrivacy", "PhantomSafetensors"],
             swiftSettings: kernelSettings
         ),
 

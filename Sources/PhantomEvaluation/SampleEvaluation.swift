@@ -1,4 +1,5 @@
 import Foundation
+import PhantomDiffusion
 import PhantomImaging
 
 /// `phantom evaluate`'s one entry point: how close a folder of synthetic images comes to

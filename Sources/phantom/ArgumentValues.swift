@@ -31,16 +31,6 @@ enum SchedulerChoice: String, DescribedArgument {
         }
     }
 
-    /// The number of steps when `--steps` is not given; DDPM walks all of the model's
-    /// `trainingTimesteps`.
-    func defaultSteps(trainingTimesteps: Int) -> Int {
-        switch self {
-        case .dpmpp: return 25
-        case .ddim: return 50
-        case .ddpm: return trainingTimesteps
-        }
-    }
-
     static var allValueDescriptions: [String: String] { describedValues }
 
     var argumentHelp: String {
@@ -87,24 +77,13 @@ extension PredictionType: ExpressibleByArgument, DescribedArgument {
     }
 }
 
-/// `phantom sample --format`: the files the samples are written as.
-enum SampleFormat: String, DescribedArgument {
-    case png, dicom
+extension SampleFileFormat: ExpressibleByArgument, DescribedArgument {
+    public static var allValueDescriptions: [String: String] { describedValues }
 
     var argumentHelp: String {
         switch self {
         case .png: return "PNG files, <class>/<class>-<n>.png (8 or 16 bits)"
         case .dicom: return "DICOM Secondary Capture files, <class>/<class>-<n>.dcm, marked synthetic (Conversion Type SYN, no patient data)"
-        }
-    }
-
-    static var allValueDescriptions: [String: String] { describedValues }
-
-    /// The file name extension.
-    var fileExtension: String {
-        switch self {
-        case .png: return "png"
-        case .dicom: return "dcm"
         }
     }
 }

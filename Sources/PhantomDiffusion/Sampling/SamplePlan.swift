@@ -32,6 +32,8 @@ public struct SamplePlan: Sendable {
 
     /// The items this plan draws, in the whole run's order.
     public let items: [Item]
+    /// The classes of the whole run, in its order (a shard may hold no item of some).
+    public let classes: [String]
 
     /// `perClass[c]` images of each class in `classes`, whose label is its index in
     /// `allClasses` (nil when `conditional` is false).
@@ -42,15 +44,19 @@ public struct SamplePlan: Sendable {
             all += (0..<perClass[position]).map { Item(className: name, label: label, number: $0) }
         }
         items = all
+        self.classes = classes
     }
 
-    private init(items: [Item]) { self.items = items }
+    private init(items: [Item], classes: [String]) {
+        self.items = items
+        self.classes = classes
+    }
 
     /// Share `index` of `count` (0 ≤ index < count): the items at positions index,
     /// index + count, index + 2·count, … — interleaved, so every share gets a similar mix
     /// of classes. The `count` shares partition the plan.
     public func shard(_ index: Int, of count: Int) -> SamplePlan {
         precondition(count > 0 && (0..<count).contains(index), "shard \(index) of \(count)")
-        return SamplePlan(items: items.enumerated().filter { $0.offset % count == index }.map(\.element))
+        return SamplePlan(items: items.enumerated().filter { $0.offset % count == index }.map(\.element), classes: classes)
     }
 }
