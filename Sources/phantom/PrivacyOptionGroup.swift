@@ -1,4 +1,5 @@
 import ArgumentParser
+import PhantomDiffusion
 import PhantomPrivacy
 
 extension DPSGDOptions.Accountant: ExpressibleByArgument {}
@@ -34,17 +35,16 @@ struct PrivacyOptionGroup: ParsableArguments {
         if let noiseDraws, noiseDraws < 1 { throw ValidationError("--dp-noise-draws must be at least 1") }
     }
 
-    /// The DP-SGD settings for a run of `steps` steps over `datasetSize` images with expected
-    /// batch `batchSize`, or nil when no DP option was given.
-    func plan(datasetSize: Int, batchSize: Int, steps: Int) throws(CommandError) -> DPSGDOptions? {
+    /// The library's DP-SGD request, nil when no DP option was given.
+    var request: TrainingJob.PrivacyRequest? {
         guard isEnabled else { return nil }
-        do {
-            return try DPSGDOptions.plan(targetEpsilon: epsilon, noiseMultiplier: noiseMultiplier, delta: delta,
-                                         maxGradNorm: maxGradNorm ?? 1, noiseDraws: noiseDraws ?? 1,
-                                         datasetSize: datasetSize, expectedBatchSize: batchSize, steps: steps,
-                                         accountant: accountant)
-        } catch {
-            throw CommandError("DP-SGD: \(error)")
-        }
+        var request = TrainingJob.PrivacyRequest()
+        request.targetEpsilon = epsilon
+        request.noiseMultiplier = noiseMultiplier
+        request.delta = delta
+        request.maxGradNorm = maxGradNorm ?? request.maxGradNorm
+        request.noiseDraws = noiseDraws ?? request.noiseDraws
+        request.accountant = accountant
+        return request
     }
 }

@@ -93,141 +93,119 @@ struct TrainCommand: ParsableCommand {
         // Under mpirun every process runs this command; rank 0 writes the run folder and reports.
         let group = JobLaunch.processGroup()
         if !group.isLead { Terminal.silence() }
-        let runFolder = URL(fileURLWithPath: out)
-        let existing = RunFolder(runFolder).holdsRun
-        group.barrier()   // every process has looked before the lead writes run.json
+        var progress: TrainingProgress?
+        let result: TrainingJob.Result
         do {
-            if existing && !resume {
-                throw CommandError("\(out) already holds a training run; pass --resume to continue it or choose another --out")
+            result = try TrainingJob.run(request(), group: group, shouldStop: { InterruptFlag.isRaised },
+                                         makeEvaluator: makeEvaluator) { event in
+                switch event {
+                case .starting(let start):
+                    describe(start, processes: group.size)
+                    InterruptFlag.install()   // from here Ctrl-C checkpoints and stops; before, it quits
+                    progress = TrainingProgress(totalSteps: start.settings.options.steps,
+                                                batchSize: start.settings.options.batchSize, logEvery: logEvery)
+                case let .step(report, rate):
+                    progress?.update(report, imagesPerSecond: rate)
+                default:
+                    report(event)
+                }
             }
-            let setup = existing ? try resumedSetup(runFolder) : try freshSetup(runFolder, writes: group.isLead)
-            try train(setup, in: runFolder, group: group)
-        } catch let error as CommandError {
-            Terminal.error(error.message)
+        } catch {
+            Terminal.endProgress()
+            Terminal.error((error as? CommandError)?.message ?? "\(error)")
             JobLaunch.abortIfParallel(group, code: 1)
             throw ExitCode.failure
+        }
+        Terminal.endProgress()
+        switch result.outcome {
+        case .finished:
+            Terminal.say("done: \(result.settings.options.steps) steps; the EMA model is in \(result.modelFolder.path)")
+        case .stopped(let reason):
+            Terminal.say("\(reason); checkpoint saved. Continue with: phantom train \(result.settings.data) --out \(out) --resume")
         }
         JobLaunch.finish(group)
     }
 
-    /// Everything a run needs, from the command line or from the run folder.
-    struct Setup {
-        var settings: RunSettings
-        var dataset: ImageFolderDataset
-        var unetConfig: UNetConfig
-        var schedulerConfig: SchedulerConfig
-        var resumed: Bool
-        /// The weights a fresh run starts from (`--init-from`).
-        var initialWeights: InitialWeights?
-    }
-
-    private func loadDataset(_ path: String, resolution: Int, skipBad: Bool, reading: ImageReadOptions) throws -> ImageFolderDataset {
-        do {
-            let dataset = try ImageFolderDataset.load(root: path, resolution: resolution, skipBad: skipBad,
-                                                      maxPixels: PNGDecoder.defaultMaxPixels, reading: reading)
-            for issue in dataset.report.problems { Terminal.note("skipped \(issue.path): \(issue.reason)") }
-            return dataset
-        } catch {
-            for issue in error.issues { Terminal.error("\(issue.path): \(issue.reason)") }
-            throw CommandError("\(error.path): \(error.reason)")
-        }
-    }
-
-    /// The setup of a new run from the command line; `writes`: create the run folder (the
-    /// lead process of a data-parallel job).
-    private func freshSetup(_ runFolder: URL, writes: Bool) throws -> Setup {
-        if resume { Terminal.note("\(out) holds no run yet; starting a new one") }
-        var config: UNetConfig
-        var initialWeights: InitialWeights?
-        if let initFrom {
-            let weights: InitialWeights
-            do { weights = try InitialWeights(path: initFrom) } catch { throw CommandError(error.description) }
-            initialWeights = weights
-            config = weights.model.unet.config
-        } else if let unetConfig {
-            do { config = try UNetConfig(contentsOf: URL(fileURLWithPath: unetConfig)) } catch {
-                throw CommandError(error.description)
-            }
-            for key in config.ignoredKeys { Terminal.note("\(unetConfig): ignoring \"\(key)\" (it does not change the model)") }
-        } else {
-            config = UNetConfig(preset: preset ?? .tiny)
-        }
-        let side = resolution ?? config.sampleSize
-        guard side % config.downsamplingFactor == 0 else {
-            throw CommandError("--resolution \(side) is not a multiple of \(config.downsamplingFactor), the U-Net's downsampling factor")
-        }
-        config.sampleSize = side
-        let dataset = try loadDataset(data, resolution: side, skipBad: skipBad, reading: reading.options)
-        let classes = dataset.isLabeled ? dataset.classNames.count : 0
-        if let initialWeights {
-            do {
-                config = try initialWeights.configuration(resolution: side, classNames: classes >= 2 ? dataset.classNames : [])
-            } catch { throw CommandError(error.description) }
-        } else if unetConfig == nil && classes >= 2 {
-            config.numClassEmbeds = classes + 1
-        }
-
-        var options = TrainingOptions()
+    /// The library request the options spell.
+    private func request() -> TrainingJob.Request {
+        var request = TrainingJob.Request(data: data, out: out)
+        request.resume = resume
+        request.model = initFrom.map { .weights($0) } ?? unetConfig.map { .configFile($0) } ?? .preset(preset ?? .tiny)
+        request.resolution = resolution
+        var options = request.options
         options.batchSize = batchSize ?? options.batchSize
-        options.learningRate = lr ?? DefaultRecipe.learningRate
+        options.learningRate = lr ?? options.learningRate
         options.warmupSteps = warmupSteps ?? options.warmupSteps
         options.schedule = lrSchedule ?? options.schedule
-        if let epochs {
-            options.steps = TrainingOptions.steps(epochs: epochs, imageCount: dataset.count, batchSize: options.batchSize)
-        } else {
-            options.steps = steps ?? options.steps
-        }
+        options.steps = steps ?? options.steps
         options.emaMaxDecay = emaDecay ?? options.emaMaxDecay
         if let gradClip { options.gradientClip = gradClip > 0 ? gradClip : nil }
         options.seed = seed ?? options.seed
         options.horizontalFlip = hflip
         options.labelDropout = labelDropout ?? options.labelDropout
         options.skipNonFinite = skipNonfinite ?? options.skipNonFinite
-        let gamma = snrGamma ?? DefaultRecipe.snrGamma
-        options.snrGamma = gamma > 0 ? gamma : nil
-        options.privacy = try privacy.plan(datasetSize: dataset.count, batchSize: options.batchSize, steps: options.steps)
-
-        var scheduler = SchedulerConfig(kind: .ddpm)
-        scheduler.predictionType = predictionType
-            ?? initialWeights?.model.schedulerConfig?.predictionType ?? DefaultRecipe.predictionType
-        let settings = RunSettings(data: data, resolution: side, skipBad: skipBad, reading: reading.options, options: options,
-                                   classNames: classes >= 2 ? dataset.classNames : [],
-                                   bitDepth: dataset.bitDepth.rawValue, initFrom: initFrom)
-        guard writes else {
-            return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: false,
-                         initialWeights: initialWeights)
-        }
-        do {
-            try RunFolder(runFolder).start(settings: settings, unetConfig: config, schedulerConfig: scheduler)
-        } catch {
-            throw CommandError(error.description)
-        }
-        return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: false,
-                     initialWeights: initialWeights)
+        if let snrGamma { options.snrGamma = snrGamma > 0 ? snrGamma : nil }
+        request.options = options
+        request.epochs = epochs
+        request.predictionType = predictionType
+        request.privacy = privacy.request
+        request.skipBad = skipBad
+        request.reading = reading.options
+        request.plan.checkpointEvery = checkpointEvery
+        request.plan.keepCheckpoints = keepCheckpoints
+        request.plan.logEvery = logEvery
+        request.plan.sampleEvery = sampleEvery
+        request.plan.timeLimit = timeLimit.flatMap(Terminal.parseDuration)
+        request.plan.stopAfterSteps = stopAfterSteps
+        request.plan.evaluateEvery = evalEvery
+        request.plan.evaluationSamplesPerClass = evalSamples
+        return request
     }
 
-    private func resumedSetup(_ runFolder: URL) throws -> Setup {
-        let folder = RunFolder(runFolder)
-        let settings: RunSettings
-        let config: UNetConfig
-        let scheduler: SchedulerConfig
-        do {
-            (settings, config, scheduler) = try folder.load()
-        } catch {
-            throw CommandError(error.description)
+    /// Prints the run's notes.
+    private func report(_ event: TrainingJob.Event) {
+        switch event {
+        case .note(let text):
+            Terminal.note(text)
+        case let .unreadable(path, reason):
+            Terminal.error("\(path): \(reason)")
+        case .resuming(let settingsFile):
+            let ignored = ignoredOnResume()
+            if !ignored.isEmpty {
+                Terminal.note("resuming with the settings stored in \(settingsFile); "
+                              + "these options given now are ignored: \(ignored.joined(separator: ", "))")
+            }
+        case .starting, .step:
+            break
         }
-        let ignored = ignoredOnResume()
-        if !ignored.isEmpty {
-            Terminal.note("resuming with the settings stored in \(folder.settingsFile.path); "
-                          + "these options given now are ignored: \(ignored.joined(separator: ", "))")
+    }
+
+    /// Says what is about to be trained, and from where.
+    private func describe(_ start: TrainingJob.Start, processes: Int) {
+        let settings = start.settings
+        if let path = start.initialWeights { Terminal.say("starting from the weights of \(path)") }
+        if start.resumed {
+            if let step = start.resumedAt {
+                Terminal.say("resuming \(out) at step \(step) of \(settings.options.steps)")
+            } else {
+                Terminal.note("no checkpoint in \(out) yet; starting from step 0")
+            }
         }
-        if URL(fileURLWithPath: data).standardizedFileURL != URL(fileURLWithPath: settings.data).standardizedFileURL {
-            Terminal.note("resuming on the data stored in \(folder.settingsFile.path), \(settings.data), not on \(data)")
+        Terminal.say("""
+            training \(start.unetConfig.blockOutChannels) U-Net (\(String(format: "%.2f", Double(start.parameterCount) / 1e6)) M parameters) \
+            on \(start.imageCount) images at \(settings.resolution)x\(settings.resolution)\
+            \(settings.classNames.isEmpty ? "" : ", \(settings.classNames.count) classes"), \
+            batch \(settings.options.batchSize), \(settings.options.steps) steps, \(Parallel.workerCount) threads\
+            \(processes > 1 ? " in each of \(processes) processes (MPI)" : "")
+            """)
+        if let dp = settings.options.privacy {
+            let guarantee = DPSGDGuarantee(options: dp, steps: settings.options.steps)
+            Terminal.say("""
+                DP-SGD: Poisson batches (q = \(String(format: "%.4g", dp.sampleRate))), per-image gradients clipped to \(dp.maxGradNorm), \
+                noise multiplier \(String(format: "%.4g", dp.noiseMultiplier)), \(dp.noiseDraws) draw(s) per image; \
+                after \(settings.options.steps) steps: ε = \(String(format: "%.3g", guarantee.epsilon)) at δ = \(String(format: "%.3g", dp.delta)) (\(dp.accountant.rawValue.uppercased()) accountant)
+                """)
         }
-        let dataset = try loadDataset(settings.data, resolution: settings.resolution, skipBad: settings.skipBad,
-                                      reading: settings.readOptions)
-        return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler, resumed: true,
-                     initialWeights: nil)
     }
 
     /// The options given now that a resumed run overrides with its stored settings
@@ -250,93 +228,9 @@ struct TrainCommand: ParsableCommand {
         return given.filter(\.0).map(\.1) + reading.given
     }
 
-    private func train(_ setup: Setup, in runFolder: URL, group: ProcessGroup) throws {
-        if group.isLead { try RunLock.acquire(runFolder) }
-        let settings = setup.settings
-        let unet = UNet2D(config: setup.unetConfig)
-        unet.initializeParameters(seed: settings.options.seed)
-        if let initialWeights = setup.initialWeights {
-            initialWeights.copy(into: unet)
-            Terminal.say("starting from the weights of \(initialWeights.path)")
-        }
-        let trainer: Trainer
-        do {
-            trainer = try Trainer(unet: unet, images: setup.dataset,
-                                  schedule: setup.schedulerConfig.noiseSchedule, options: settings.options, group: group)
-        } catch {
-            throw CommandError(error.description)
-        }
-        var plan = TrainingRun.Plan()
-        plan.checkpointEvery = checkpointEvery
-        plan.keepCheckpoints = keepCheckpoints
-        plan.logEvery = logEvery
-        plan.sampleEvery = sampleEvery
-        plan.timeLimit = timeLimit.flatMap(Terminal.parseDuration)
-        plan.stopAfterSteps = stopAfterSteps
-        plan.evaluateEvery = evalEvery
-        plan.evaluationSamplesPerClass = evalSamples
-        let evaluator = group.isLead ? try makeEvaluator(settings) : nil
-        let info = ModelInfo(classNames: settings.classNames, nullClass: trainer.nullClass,
-                             bitDepth: settings.bitDepth, resolution: settings.resolution)
-        let run = TrainingRun(trainer: trainer, folder: runFolder, plan: plan,
-                              schedulerConfig: setup.schedulerConfig, info: info)
-        if setup.resumed {
-            do {
-                if let step = try run.resumeFromLatestCheckpoint() {
-                    Terminal.say("resuming \(out) at step \(step) of \(settings.options.steps)")
-                } else {
-                    Terminal.note("no checkpoint in \(out) yet; starting from step 0")
-                }
-            } catch {
-                throw CommandError(error.description)
-            }
-        }
-        let parameters = unet.namedParameters.reduce(0) { $0 + $1.parameter.value.count }
-        Terminal.say("""
-            training \(setup.unetConfig.blockOutChannels) U-Net (\(String(format: "%.2f", Double(parameters) / 1e6)) M parameters) \
-            on \(setup.dataset.count) images at \(settings.resolution)x\(settings.resolution)\
-            \(settings.classNames.isEmpty ? "" : ", \(settings.classNames.count) classes"), \
-            batch \(settings.options.batchSize), \(settings.options.steps) steps, \(Parallel.workerCount) threads\
-            \(group.size > 1 ? " in each of \(group.size) processes (MPI)" : "")
-            """)
-        if let dp = settings.options.privacy {
-            let guarantee = DPSGDGuarantee(options: dp, steps: settings.options.steps)
-            Terminal.say("""
-                DP-SGD: Poisson batches (q = \(String(format: "%.4g", dp.sampleRate))), per-image gradients clipped to \(dp.maxGradNorm), \
-                noise multiplier \(String(format: "%.4g", dp.noiseMultiplier)), \(dp.noiseDraws) draw(s) per image; \
-                after \(settings.options.steps) steps: ε = \(String(format: "%.3g", guarantee.epsilon)) at δ = \(String(format: "%.3g", dp.delta)) (\(dp.accountant.rawValue.uppercased()) accountant)
-                """)
-        }
-        let progress = TrainingProgress(totalSteps: settings.options.steps, batchSize: settings.options.batchSize, logEvery: logEvery)
-        InterruptFlag.install()
-        let outcome: TrainingRun.Outcome
-        do {
-            outcome = try run.run(
-                shouldStop: { InterruptFlag.isRaised },
-                onStep: { report, rate in progress.update(report, imagesPerSecond: rate) },
-                onEvaluate: evaluator.map { evaluator in
-                    { images, labels, step in
-                        let metrics = evaluator.evaluate(samples: LabeledImages(samples: images, labels: labels ?? [], bitDepth: settings.bitDepth))
-                        Terminal.note("step \(step): " + metrics.sorted { $0.key < $1.key }
-                            .map { "\($0.key.dropFirst(5)) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
-                        return metrics
-                    }
-                })
-        } catch {
-            Terminal.endProgress()
-            throw CommandError(error.description)
-        }
-        Terminal.endProgress()
-        switch outcome {
-        case .finished:
-            Terminal.say("done: \(settings.options.steps) steps; the EMA model is in \(run.modelFolder.path)")
-        case .stopped(let reason):
-            Terminal.say("\(reason); checkpoint saved. Continue with: phantom train \(settings.data) --out \(out) --resume")
-        }
-    }
-
-    /// The evaluator of `--eval-every`, which trains or loads the feature network now.
-    private func makeEvaluator(_ settings: RunSettings) throws -> TrainingEvaluator? {
+    /// The evaluation of `--eval-every` (which trains or loads the feature network now): it
+    /// scores the samples of a step and prints the metrics.
+    private func makeEvaluator(_ settings: RunSettings) throws -> ((Tensor, [Int]?, Int) -> [String: Double])? {
         guard evalEvery != nil, let evalReal else { return nil }
         guard settings.classNames.count >= 2 else {
             throw CommandError("--eval-every needs class folders in \(settings.data): the feature network is a classifier")
@@ -349,7 +243,12 @@ struct TrainCommand: ParsableCommand {
                 Terminal.progress("training the evaluation's feature network: \(Terminal.bar(Double(step) / Double(total))) \(step)/\(total)")
             }
             Terminal.endProgress()
-            return evaluator
+            return { images, labels, step in
+                let metrics = evaluator.evaluate(samples: LabeledImages(samples: images, labels: labels ?? [], bitDepth: settings.bitDepth))
+                Terminal.note("step \(step): " + metrics.sorted { $0.key < $1.key }
+                    .map { "\($0.key.dropFirst(5)) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
+                return metrics
+            }
         } catch {
             Terminal.endProgress()
             throw CommandError(error.description)

@@ -46,6 +46,32 @@ public struct RunFolder: Sendable {
     /// True when the folder holds a started run (its `run.json`).
     public var holdsRun: Bool { FileManager.default.fileExists(atPath: settingsFile.path) }
 
+    /// Takes an exclusive lock on the run (`.lock` in the folder, `flock`), so that two
+    /// trainers never write one run. The lock is held until the returned ``Lock`` is released
+    /// (or the process exits).
+    ///
+    /// - Throws: ``TrainingError/io(path:reason:)`` when the lock file cannot be made, or
+    ///   ``TrainingError/invalid(_:)`` when another holder has the lock.
+    public func lock() throws(TrainingError) -> Lock {
+        let path = url.appendingPathComponent(".lock").path
+        let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw .io(path: path, reason: "cannot create the run lock (\(String(cString: strerror(errno))))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw .invalid("\(url.path) is being trained by another process (its lock \(path) is held)")
+        }
+        return Lock(descriptor: descriptor)
+    }
+
+    /// A held run lock (``lock()``), released when it is deallocated.
+    public final class Lock {
+        private let descriptor: Int32
+        init(descriptor: Int32) { self.descriptor = descriptor }
+        deinit { close(descriptor) }
+    }
+
     /// Creates the folder and writes the run's records: the two configs, then `run.json`
     /// (atomically, last, so that its presence means a complete start).
     ///
