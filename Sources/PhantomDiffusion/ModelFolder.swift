@@ -100,7 +100,7 @@ public struct ModelFolder {
             throw error
         } catch {
             try? fileManager.removeItem(at: staging)
-            throw ModelError(path: url.path, reason: "cannot write the model folder (\(fileErrorReason(error)))")
+            throw ModelError(path: url.path, reason: "cannot write the model folder (\(fileErrorReason(error, path: url)))")
         }
     }
 }

@@ -89,7 +89,7 @@ public struct RunFolder: Sendable {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(settings).write(to: file, options: .atomic)
         } catch {
-            throw .io(path: file.path, reason: "cannot write (\(fileErrorReason(error)))")
+            throw .io(path: file.path, reason: "cannot write (\(fileErrorReason(error, path: file)))")
         }
     }
 

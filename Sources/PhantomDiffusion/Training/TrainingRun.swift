@@ -177,7 +177,7 @@ public final class TrainingRun {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try PNGEncoder.write(ImageGrid.tile(tiles, side: images.shape[2], columns: min(8, tiles.count)), to: file.path)
         } catch {
-            throw .io(path: file.path, reason: "cannot write the sample grid (\(fileErrorReason(error)))")
+            throw .io(path: file.path, reason: "cannot write the sample grid (\(fileErrorReason(error, path: file)))")
         }
         return file
     }
