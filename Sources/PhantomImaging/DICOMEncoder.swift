@@ -33,17 +33,23 @@ public struct SyntheticImageIdentity: Sendable, Hashable {
     /// The identity of one image of a sampling run, as `phantom sample --format dicom` writes it:
     /// the run key is the model (its SHA-256, else `modelName`), the seed and the sampler; the
     /// derivation names the model hash, the image's own seed (a re-drawn image has another),
-    /// its noise index, the sampler and the guidance.
+    /// its noise index, the sampler and the guidance, with the autoguidance when there is one.
     ///
     /// - Parameters:
+    ///   - guidance: the classifier-free guidance scale.
+    ///   - autoguidance: the autoguidance (scale and guide model), nil without it; a run with
+    ///     it is another run (other study and series UIDs) than one without.
     ///   - label: the class-embedding index (the series is label + 1), nil for an unconditional model.
     ///   - number: the image's number within its class.
     public init(sampledFrom modelName: String, modelSHA256: String?, seed: UInt64, imageSeed: UInt64, sampler: String,
-                steps: Int, eta: Float, guidance: Float, className: String, label: Int?, number: Int, noiseIndex: Int) {
+                steps: Int, eta: Float, guidance: Float, autoguidance: String? = nil,
+                className: String, label: Int?, number: Int, noiseIndex: Int) {
+        let autoguided = autoguidance.map { ", autoguidance \($0)" } ?? ""
         let runKey = "\(modelSHA256 ?? modelName)|seed \(seed)|\(sampler) \(steps) steps eta \(eta)|guidance \(guidance)"
+            + (autoguidance.map { "|autoguidance \($0)" } ?? "")
         let derivation = "Synthetic image sampled by Phantom from model sha256 \(modelSHA256 ?? "unknown"), "
             + "seed \(imageSeed), noise index \(noiseIndex), \(sampler) \(steps) steps, "
-            + "guidance \(guidance); not an image of a patient"
+            + "guidance \(guidance)\(autoguided); not an image of a patient"
         self.init(runKey: runKey, className: className, seriesNumber: (label ?? 0) + 1, number: number, derivation: derivation)
     }
 

@@ -167,5 +167,10 @@ import Testing
         #expect(identity(imageSeed: 2).instanceUID != identity(imageSeed: 1).instanceUID)
         #expect(identity(imageSeed: 1).seriesNumber == 1 && identity(imageSeed: 1).instanceNumber == 4)
         #expect(identity(imageSeed: 1).derivation.contains("sha256 ab") && identity(imageSeed: 1).derivation.contains("not an image of a patient"))
+        let autoguided = SyntheticImageIdentity(sampledFrom: "model", modelSHA256: "ab", seed: 1, imageSeed: 1, sampler: "dpmpp",
+                                                steps: 25, eta: 0, guidance: 2, autoguidance: "2 by guide sha256 cd",
+                                                className: "ct_axial", label: 0, number: 3, noiseIndex: 3)
+        #expect(autoguided.studyUID != identity(imageSeed: 1).studyUID)
+        #expect(autoguided.derivation.contains("guidance 2.0, autoguidance 2 by guide sha256 cd;"))
     }
 }

@@ -150,6 +150,7 @@ public enum SamplingJob {
 
         // 6. Files, grid and manifest.
         let weightsHash = ModelFolder.weightsSHA256(at: modelURL)
+        let guideHash = guide.flatMap { ModelFolder.weightsSHA256(at: $0.url) }
         let files = SampleFiles(out: URL(fileURLWithPath: request.out), side: config.sampleSize, depth: depth,
                                 format: request.format)
         var entries: [SamplesManifest.Entry] = []
@@ -158,7 +159,9 @@ public enum SamplingJob {
             let identity = request.format == .dicom
                 ? SyntheticImageIdentity(sampledFrom: request.model, modelSHA256: weightsHash, seed: request.seed,
                                          imageSeed: seeds[index], sampler: samplerConfig.kind.rawValue, steps: steps,
-                                         eta: request.eta, guidance: guidance.scale, className: item.className,
+                                         eta: request.eta, guidance: guidance.scale,
+                                         autoguidance: guide.map { _ in "\(guidance.guideScale) by guide sha256 \(guideHash ?? "unknown")" },
+                                         className: item.className,
                                          label: item.label, number: item.number, noiseIndex: item.noiseIndex)
                 : nil
             try files.write(images[index], as: item, identity: identity)
@@ -177,7 +180,7 @@ public enum SamplingJob {
         let guidePath = guide.map { _ in request.guide ?? "\(request.model)/\(info.guide ?? "")" }
         let manifest = SamplesManifest(
             model: request.model, modelSHA256: weightsHash, scheduler: samplerConfig.kind, steps: steps, eta: request.eta,
-            guidance: guidance, guideModel: guidePath, guideSHA256: guide.flatMap { ModelFolder.weightsSHA256(at: $0.url) },
+            guidance: guidance, guideModel: guidePath, guideSHA256: guideHash,
             seed: request.seed, bitDepth: depth, shard: request.shard, format: request.format, files: entries,
             privacy: info.privacy?.manifestObject(screenedAgainstTrainingImages: request.excludeMemorized != nil))
         try manifest.write(to: URL(fileURLWithPath: request.out))
