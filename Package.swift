@@ -94,7 +94,7 @@ let package = Package(
         .target(name: "PhantomImaging", dependencies: ["CPNG", "CJPEG", "CTIFF", "CNIfTI", "CDICOM", "COpenSlide", "PhantomSafetensors"]),
 
         // Privacy: the memorization audit (nearest training neighbours of samples).
-        .target(name: "PhantomPrivacy", dependencies: ["PhantomTensor", "PhantomImaging"], swiftSettings: kernelSettings),
+        .target(name: "PhantomPrivacy", dependencies: ["PhantomTensor", "PhantomImaging", "PhantomSafetensors"], swiftSettings: kernelSettings),
 
         // Evaluation: a domain feature network, Fréchet distance, precision/recall, density/coverage,
         // diversity (MS-SSIM), class consistency and train-on-synthetic utility of a sample folder.

@@ -1,4 +1,5 @@
 import Foundation
+import PhantomSafetensors
 
 /// The configuration of a diffusers `UNet2DModel` (its `config.json`), restricted
 /// to what Phantom implements. Reading a file with any other value of a supported

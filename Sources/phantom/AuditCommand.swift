@@ -54,9 +54,6 @@ struct AuditCommand: ParsableCommand {
     @OptionGroup(title: "Reading images: DICOM windows, NIfTI slices, slide tiles, square fit") var reading: ReadingOptions
     @OptionGroup var threading: ThreadOptions
 
-    /// The most pairs drawn on the contact sheet (the most copy-like first).
-    static let sheetLimit = 256
-
     func validate() throws {
         guard neighbours >= 1 else { throw ValidationError("--neighbours must be at least 1") }
         guard k >= 1 else { throw ValidationError("--k must be at least 1, got \(k)") }
@@ -83,47 +80,34 @@ struct AuditCommand: ParsableCommand {
 
     /// Runs the audit, writes the outputs and returns the number of flagged samples.
     private func audit() throws -> Int {
-        let inputs = try AuditInputs.load(trainFolder: train, samplesFolder: samples, resolution: resolution,
-                                          reading: reading.options)
-        let side = inputs.training.resolution
-        var notes = inputs.notes
-        if inputs.training.count < k {
-            notes.append("only \(inputs.training.count) training images: the ratios use all of them instead of k = \(k)")
-        }
-        for note in notes { Terminal.note(note) }
-
-        let trainingImages = AuditImages(inputs.training), sampleImages = AuditImages(inputs.samples)
+        var request = AuditJob.Request(train: train, samples: samples)
+        request.resolution = resolution
+        request.reading = reading.options
+        request.configuration = AuditConfiguration(neighbourCount: k, threshold: threshold ?? AuditConfiguration.defaultThreshold)
+        request.report = report
+        request.sheet = sheet
+        request.neighboursSheet = neighboursSheet
+        request.neighbourCount = neighbours
         let display = AuditProgressDisplay()
-        let start = Date()
         let result: AuditResult
         do {
-            result = try MemorizationAudit.run(
-                samples: sampleImages, training: trainingImages,
-                configuration: AuditConfiguration(neighbourCount: k, threshold: threshold ?? AuditConfiguration.defaultThreshold),
-                progress: { display.update($0) })
-        } catch {
+            result = try AuditJob.run(request, progress: { display.update($0) }) { event in
+                switch event {
+                case .note(let text):
+                    display.finish()
+                    Terminal.note(text)
+                case let .compared(samples, training, side, seconds):
+                    display.finish()
+                    Terminal.note("compared \(samples) samples with \(training) training images at "
+                                  + "\(side)x\(side) in \(String(format: "%.1f", seconds)) s")
+                }
+            }
+        } catch let error as AuditError {
             display.finish()
             throw CommandError(error.reason)
         }
-        display.finish()
-        Terminal.note(
-            "compared \(sampleImages.count) samples with \(trainingImages.count) training images at "
-                + "\(side)x\(side) in \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         describe(result.sampleDistances, "sample to its nearest training image")
         describe(result.trainingDistances, "training image to its nearest other")
-
-        if let report {
-            try writeReport(result, inputs: inputs, notes: notes, to: report)
-        }
-        if let sheet {
-            try writeSheet(result, samples: sampleImages, training: trainingImages, to: sheet)
-        }
-        if let neighboursSheet {
-            let pairs = result.samples.prefix(neighbours).enumerated().map { (sample: $0.offset, training: $0.element.nearest.training) }
-            if let image = ContactSheet.make(pairs: Array(pairs), samples: sampleImages, training: trainingImages) {
-                try PNGEncoder.write(image, to: neighboursSheet)
-            }
-        }
         print(result.summary)
         return result.flaggedCount
     }
@@ -134,34 +118,5 @@ struct AuditCommand: ParsableCommand {
         Terminal.note(
             "L2 distance, \(what): median \(format(summary.median)) (p5 \(format(summary.percentile5)), "
                 + "p95 \(format(summary.percentile95)), min \(format(summary.minimum)))")
-    }
-
-    private func writeReport(_ result: AuditResult, inputs: AuditInputs, notes: [String], to path: String) throws {
-        let document = AuditReport(
-            result: result, resolution: inputs.training.resolution,
-            samplesFolder: samples, sampleFiles: (0..<inputs.samples.count).map(inputs.samples.relativePath),
-            trainingFolder: train, trainingFiles: (0..<inputs.training.count).map(inputs.training.relativePath),
-            notes: notes)
-        do {
-            try document.json().write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw CommandError("\(path): cannot write the report: \(fileErrorReason(error))")
-        }
-    }
-
-    private func writeSheet(_ result: AuditResult, samples: AuditImages, training: AuditImages, to path: String) throws {
-        let flagged = result.flagged
-        guard !flagged.isEmpty else {
-            Terminal.note("no sample flagged: no contact sheet written to \(path)")
-            return
-        }
-        if flagged.count > Self.sheetLimit {
-            Terminal.note(
-                "the contact sheet shows the \(Self.sheetLimit) most copy-like of \(flagged.count) flagged samples")
-        }
-        let pairs = flagged.prefix(Self.sheetLimit).map { (sample: $0, training: result.samples[$0].strongest.training) }
-        if let image = ContactSheet.make(pairs: pairs, samples: samples, training: training) {
-            try PNGEncoder.write(image, to: path)
-        }
     }
 }

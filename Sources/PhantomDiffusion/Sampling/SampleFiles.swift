@@ -1,5 +1,6 @@
 import Foundation
 import PhantomImaging
+import PhantomSafetensors
 
 /// Writes a sampling run's images into its output folder: one PNG or DICOM file per
 /// ``SamplePlan/Item`` at the item's path, and the optional grid.

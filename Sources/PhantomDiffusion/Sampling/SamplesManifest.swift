@@ -1,5 +1,6 @@
 import Foundation
 import PhantomImaging
+import PhantomSafetensors
 import PhantomTensor
 
 /// A samples folder's `manifest.json` (`manifest-shard-i-of-n.json` for a shard): which model,

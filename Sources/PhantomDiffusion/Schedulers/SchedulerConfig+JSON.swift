@@ -1,4 +1,5 @@
 import Foundation
+import PhantomSafetensors
 
 extension SchedulerConfig {
     /// Keys of the file format itself, never reported.

@@ -1,5 +1,6 @@
 import Foundation
 import PhantomImaging
+import PhantomSafetensors
 
 /// A training run folder: its layout, and the record a run keeps of how it was started so
 /// that a resumed run (``TrainingRun``, `phantom train --resume`) continues exactly.

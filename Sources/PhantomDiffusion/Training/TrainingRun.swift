@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import PhantomImaging
 import PhantomPrivacy
+import PhantomSafetensors
 import PhantomTensor
 
 /// A training run in a folder (``RunFolder``): drives a ``Trainer`` step by step, writes

@@ -1,11 +1,11 @@
 import PhantomImaging
 
-/// The two image folders of `phantom audit`, loaded at one resolution, with notes on
+/// The two image folders of an audit (``AuditJob``), loaded at one resolution, with notes on
 /// what had to be resized.
-struct AuditInputs {
-    let training: ImageFolderDataset
-    let samples: ImageFolderDataset
-    let notes: [String]
+public struct AuditInputs {
+    public let training: ImageFolderDataset
+    public let samples: ImageFolderDataset
+    public let notes: [String]
 
     /// The resolution tried first when none is given; a training folder at another
     /// (single) size is then loaded a second time at its own size.
@@ -15,14 +15,14 @@ struct AuditInputs {
     /// images' own size when they all share one; DICOM and NIfTI training files are read
     /// with `reading`.
     ///
-    /// - Throws: ``CommandError`` when the training images come in several sizes and no
+    /// - Throws: ``AuditError`` when the training images come in several sizes and no
     ///   resolution is given; ``ImagingError`` when a folder cannot be loaded.
-    static func load(trainFolder: String, samplesFolder: String, resolution: Int?, reading: ImageReadOptions) throws -> AuditInputs {
+    public static func load(trainFolder: String, samplesFolder: String, resolution: Int?, reading: ImageReadOptions) throws -> AuditInputs {
         var training = try ImageFolderDataset.load(root: trainFolder, resolution: resolution ?? usualResolution, reading: reading)
         if resolution == nil {
             let sizes = training.report.sizeHistogram
             guard sizes.count == 1, let size = sizes.keys.first else {
-                throw CommandError(
+                throw AuditError(
                     "\(trainFolder): training images come in \(sizes.count) sizes (\(describe(sizes))); "
                         + "choose the resolution to compare at with --resolution")
             }
