@@ -143,6 +143,10 @@ import Testing
         #expect(reason { $0.classes = ["c"] }?.contains("no class \"c\"") == true)
         #expect(reason { $0.guideScale = 3 }?.contains("needs a guide model") == true)
         #expect(reason { $0.model = space.root.appendingPathComponent("missing").path } != nil)
+        var gridOfAShard = space.request("refused")
+        gridOfAShard.shard = SampleShard(index: 0, count: 2)
+        gridOfAShard.grid = space.root.appendingPathComponent("grid.png").path
+        #expect(throws: ModelError.self) { try SamplingJob.run(gridOfAShard) }
         #expect(!FileManager.default.fileExists(atPath: space.root.appendingPathComponent("refused").path))
     }
 }

@@ -103,6 +103,9 @@ public enum SamplingJob {
     ///   folder that cannot be used, a class the model does not have, a file that cannot be written.
     public static func run(_ request: Request, group: ProcessGroup = SingleProcess(),
                            onEvent: (Event) -> Void = { _ in }) throws(ModelError) -> Summary {
+        if let grid = request.grid, group.size > 1 || request.shard != .whole {
+            throw ModelError(path: grid, reason: "a grid needs every image of the run in one process: no shard, no MPI")
+        }
         // 1. The model and the classes.
         let modelURL = URL(fileURLWithPath: request.model)
         let folder = try ModelFolder.load(from: modelURL)
