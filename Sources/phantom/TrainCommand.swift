@@ -31,6 +31,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "A diffusers UNet2DModel config.json to use instead of a preset.") var unetConfig: String?
     @Option(help: "Start from this model folder's weights (Phantom's or a diffusers UNet2DModel), with a fresh optimizer and schedule.")
     var initFrom: String?
+    @Flag(help: "With --init-from: give the data's classes new class embeddings (any number, any names) and keep every other weight.")
+    var initNewClasses = false
     @Option(help: "Image side in pixels (default: the preset's, 32 for tiny and cifar, 64 for small).")
     var resolution: Int?
     @Option(help: "Images per step (default \(TrainingOptions().batchSize)).") var batchSize: Int?
@@ -76,6 +78,7 @@ struct TrainCommand: ParsableCommand {
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         if let labelDropout, !(0...1).contains(labelDropout) { throw ValidationError("--label-dropout must be in [0, 1]") }
         if let snrGamma, !(snrGamma >= 0) { throw ValidationError("--snr-gamma must be 0 (off) or positive") }
+        if initNewClasses && initFrom == nil { throw ValidationError("--init-new-classes goes with --init-from") }
         if initFrom != nil && unetConfig != nil { throw ValidationError("give --init-from or --unet-config, not both: the model fixes the configuration") }
         if let timeLimit, Terminal.parseDuration(timeLimit) == nil {
             throw ValidationError("--time-limit: cannot read \(timeLimit) (examples: 90m, 2h, 1h30m, 3600)")
@@ -130,7 +133,8 @@ struct TrainCommand: ParsableCommand {
     private func request() -> TrainingJob.Request {
         var request = TrainingJob.Request(data: data, out: out)
         request.resume = resume
-        request.model = initFrom.map { .weights($0) } ?? unetConfig.map { .configFile($0) } ?? .preset(preset ?? .tiny)
+        request.model = initFrom.map { initNewClasses ? .weightsWithNewClasses($0) : .weights($0) }
+            ?? unetConfig.map { .configFile($0) } ?? .preset(preset ?? .tiny)
         request.resolution = resolution
         var options = request.options
         options.batchSize = batchSize ?? options.batchSize
@@ -214,7 +218,7 @@ struct TrainCommand: ParsableCommand {
     /// evaluation, the time limit, threads — apply on resume as on a fresh run.
     private func ignoredOnResume() -> [String] {
         let given: [(Bool, String)] = [
-            (preset != nil, "--preset"), (unetConfig != nil, "--unet-config"), (initFrom != nil, "--init-from"),
+            (preset != nil, "--preset"), (unetConfig != nil, "--unet-config"), (initFrom != nil, "--init-from"), (initNewClasses, "--init-new-classes"),
             (resolution != nil, "--resolution"), (batchSize != nil, "--batch-size"), (lr != nil, "--lr"),
             (warmupSteps != nil, "--warmup-steps"), (lrSchedule != nil, "--lr-schedule"), (steps != nil, "--steps"),
             (epochs != nil, "--epochs"), (emaDecay != nil, "--ema-decay"), (gradClip != nil, "--grad-clip"),

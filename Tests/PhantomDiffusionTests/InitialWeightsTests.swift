@@ -37,6 +37,31 @@ import Testing
         #expect(initial.model.schedulerConfig?.predictionType == .vPrediction)
     }
 
+    @Test func newClassesGetNewEmbeddingsAndEverythingElseCarriesOver() throws {
+        let folder = try writeModel(classNames: ["a", "b"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let initial = try InitialWeights(path: folder.path)
+        let config = try initial.configuration(resolution: 8, classNames: ["knee", "hip", "spine"], newClasses: true)
+        #expect(config.numClassEmbeds == 4)
+        let unet = UNet2D(config: config), fresh = UNet2D(config: config)
+        unet.initializeParameters(seed: 7)
+        fresh.initializeParameters(seed: 7)
+        initial.copy(into: unet, newClasses: true)
+        let source = Dictionary(uniqueKeysWithValues: initial.model.unet.namedParameters.map { ($0.name, $0.parameter.value.values) })
+        let initialised = Dictionary(uniqueKeysWithValues: fresh.namedParameters.map { ($0.name, $0.parameter.value.values) })
+        var copied = 0
+        for (name, parameter) in unet.namedParameters {
+            if name.hasPrefix("class_embedding.") {
+                #expect(parameter.value.values == initialised[name])
+            } else {
+                #expect(parameter.value.values == source[name], "\(name)")
+                copied += 1
+            }
+        }
+        #expect(copied == unet.namedParameters.count - 1)
+        #expect(throws: ModelError.self) { try initial.configuration(resolution: 8, classNames: [], newClasses: true) }
+    }
+
     @Test func refusesModelsThatDoNotFit() throws {
         let folder = try writeModel(classNames: ["a", "b"])
         defer { try? FileManager.default.removeItem(at: folder) }

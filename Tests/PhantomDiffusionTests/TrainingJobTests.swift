@@ -93,6 +93,12 @@ import Testing
         #expect(result.settings.options.privacy?.sampleRate == 0.25)
         #expect(result.settings.initFrom == space.path("base/model"))
         #expect(result.settings.resolution == 8)
+        #expect(result.settings.initNewClasses == nil)
+
+        var renamed = space.request("renamed", steps: 1)
+        renamed.model = .weightsWithNewClasses(space.path("base/model"))
+        renamed.resolution = nil
+        #expect(try TrainingJob.run(renamed).settings.initNewClasses == true)
     }
 
     @Test func refusals() throws {

@@ -6,6 +6,8 @@ import PhantomLayers
 /// another machine with only the weights. The run gets a fresh optimizer, EMA and
 /// learning-rate schedule; only the U-Net's weights carry over.
 public struct InitialWeights {
+    /// The parameters of the class embeddings (diffusers' `class_embedding`).
+    static let classEmbeddingPrefix = "class_embedding."
     public let model: ModelFolder
     /// Where the model was read from, for messages and the run's record.
     public let path: String
@@ -19,11 +21,16 @@ public struct InitialWeights {
     /// The U-Net configuration of a run on `resolution`-pixel images of `classNames`
     /// (sorted class folder names; empty for unlabelled data) that starts from this model.
     ///
+    /// With `newClasses`, the data's classes (any number, any names) get new class embeddings
+    /// (one per class plus the null class, initialised like a new model's) and every other
+    /// weight carries over: fine-tuning the shipped model on a hospital's own classes.
+    ///
     /// - Throws: ``ModelError`` when the model is not a 1-channel model, the resolution is
     ///   not a multiple of its downsampling factor, or its classes do not fit the data:
     ///   a conditional run needs exactly one class embedding per class plus the null class,
-    ///   and, when the model names its classes, the same names in the same order.
-    public func configuration(resolution: Int, classNames: [String]) throws(ModelError) -> UNetConfig {
+    ///   and, when the model names its classes, the same names in the same order (unless
+    ///   `newClasses`, which needs class folders).
+    public func configuration(resolution: Int, classNames: [String], newClasses: Bool = false) throws(ModelError) -> UNetConfig {
         var config = model.unet.config
         guard config.inChannels == 1, config.outChannels == 1 else {
             throw ModelError(path: path, reason: "Phantom trains 1-channel models; this one has \(config.inChannels) in, \(config.outChannels) out")
@@ -31,16 +38,21 @@ public struct InitialWeights {
         guard resolution % config.downsamplingFactor == 0 else {
             throw ModelError(path: path, reason: "--resolution \(resolution) is not a multiple of the model's downsampling factor \(config.downsamplingFactor)")
         }
-        if classNames.count >= 2 {
+        if newClasses {
+            guard classNames.count >= 2 else {
+                throw ModelError(path: path, reason: "new class embeddings need class folders in the data (two or more)")
+            }
+            config.numClassEmbeds = classNames.count + 1
+        } else if classNames.count >= 2 {
             guard let embeds = config.numClassEmbeds else {
                 throw ModelError(path: path, reason: "the model is unconditional but the data has \(classNames.count) classes")
             }
             guard embeds == classNames.count + 1 else {
-                throw ModelError(path: path, reason: "the model has \(embeds) class embeddings (\(embeds - 1) classes and the null class); the data has \(classNames.count) classes (\(classNames.joined(separator: ", ")))")
+                throw ModelError(path: path, reason: "the model has \(embeds) class embeddings (\(embeds - 1) classes and the null class); the data has \(classNames.count) classes (\(classNames.joined(separator: ", "))); --init-new-classes gives them new embeddings")
             }
             let named = model.info.classNames
             guard named.isEmpty || named == classNames else {
-                throw ModelError(path: path, reason: "the model's classes are \(named.joined(separator: ", ")); the data's are \(classNames.joined(separator: ", ")) (rename the class folders to match, in the same order)")
+                throw ModelError(path: path, reason: "the model's classes are \(named.joined(separator: ", ")); the data's are \(classNames.joined(separator: ", ")) (rename the class folders to match, in the same order, or give the data's classes new embeddings with --init-new-classes)")
             }
         }
         config.sampleSize = resolution
@@ -48,10 +60,11 @@ public struct InitialWeights {
     }
 
     /// Copies the model's weights into `unet`, which must have been built from
-    /// ``configuration(resolution:classNames:)``.
-    public func copy(into unet: UNet2D) {
+    /// ``configuration(resolution:classNames:newClasses:)``; with `newClasses`, `unet`'s own
+    /// class embeddings stay.
+    public func copy(into unet: UNet2D, newClasses: Bool = false) {
         let source = Dictionary(uniqueKeysWithValues: model.unet.namedParameters.map { ($0.name, $0.parameter) })
-        for (name, parameter) in unet.namedParameters {
+        for (name, parameter) in unet.namedParameters where !(newClasses && name.hasPrefix(Self.classEmbeddingPrefix)) {
             guard let from = source[name], from.shape == parameter.shape else {
                 preconditionFailure("parameter \(name) differs between the model and the run's U-Net")
             }

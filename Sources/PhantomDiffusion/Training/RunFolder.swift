@@ -130,13 +130,16 @@ public struct RunSettings: Codable, Sendable, Equatable {
     public var bitDepth: Int
     /// The model folder the run's weights started from (`--init-from`), if any.
     public var initFrom: String?
+    /// True when the data's classes got new embeddings rather than the model's (`--init-new-classes`);
+    /// nil for runs that kept them or were made before the option existed.
+    public var initNewClasses: Bool?
 
     /// How the run's images are read: ``reading``, or the defaults for a run made before it was recorded.
     public var readOptions: ImageReadOptions { reading ?? ImageReadOptions() }
 
     /// - Parameters: see the properties.
     public init(data: String, resolution: Int, skipBad: Bool, reading: ImageReadOptions?, options: TrainingOptions,
-                classNames: [String], bitDepth: Int, initFrom: String? = nil) {
+                classNames: [String], bitDepth: Int, initFrom: String? = nil, initNewClasses: Bool? = nil) {
         self.data = data
         self.resolution = resolution
         self.skipBad = skipBad
@@ -145,5 +148,6 @@ public struct RunSettings: Codable, Sendable, Equatable {
         self.classNames = classNames
         self.bitDepth = bitDepth
         self.initFrom = initFrom
+        self.initNewClasses = initNewClasses
     }
 }

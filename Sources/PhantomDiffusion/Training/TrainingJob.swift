@@ -26,6 +26,10 @@ public enum TrainingJob {
         case configFile(String)
         /// A model folder's weights and configuration, with a fresh optimizer and schedule.
         case weights(String)
+        /// The same, with new class embeddings for the data's classes (any number, any names).
+        case weightsWithNewClasses(String)
+
+        var newClasses: Bool { if case .weightsWithNewClasses = self { true } else { false } }
     }
 
     /// The DP-SGD settings asked for; ``DPSGDOptions/plan(targetEpsilon:noiseMultiplier:delta:maxGradNorm:noiseDraws:datasetSize:expectedBatchSize:steps:accountant:)``
@@ -146,7 +150,7 @@ public enum TrainingJob {
         let settings = setup.settings
         let unet = UNet2D(config: setup.unetConfig)
         unet.initializeParameters(seed: settings.options.seed)
-        setup.initialWeights?.copy(into: unet)
+        setup.initialWeights?.copy(into: unet, newClasses: settings.initNewClasses == true)
         let trainer = try Trainer(unet: unet, images: setup.dataset, schedule: setup.schedulerConfig.noiseSchedule,
                                   options: settings.options, group: group)
         let evaluate = group.isLead ? try makeEvaluator(settings) : nil
@@ -179,8 +183,9 @@ public enum TrainingJob {
                           onEvent: (Event) -> Void) throws(TrainingError) -> Setup {
             var config: UNetConfig
             var initialWeights: InitialWeights?
+            let newClasses = request.model.newClasses
             switch request.model {
-            case .weights(let path):
+            case .weights(let path), .weightsWithNewClasses(let path):
                 do { initialWeights = try InitialWeights(path: path) } catch { throw .io(path: error.path, reason: error.reason) }
                 config = initialWeights!.model.unet.config
             case .configFile(let path):
@@ -197,7 +202,7 @@ public enum TrainingJob {
             let dataset = try load(request.data, resolution: side, skipBad: request.skipBad, reading: request.reading, onEvent: onEvent)
             let classNames = dataset.isLabeled && dataset.classNames.count >= 2 ? dataset.classNames : []
             if let initialWeights {
-                do { config = try initialWeights.configuration(resolution: side, classNames: classNames) } catch {
+                do { config = try initialWeights.configuration(resolution: side, classNames: classNames, newClasses: newClasses) } catch {
                     throw .invalid(error.description)
                 }
             } else if case .preset = request.model, !classNames.isEmpty {
@@ -221,10 +226,9 @@ public enum TrainingJob {
             var scheduler = SchedulerConfig(kind: .ddpm)
             scheduler.predictionType = request.predictionType
                 ?? initialWeights?.model.schedulerConfig?.predictionType ?? DefaultRecipe.predictionType
-            let initFrom: String? = if case .weights(let path) = request.model { path } else { nil }
             let settings = RunSettings(data: request.data, resolution: side, skipBad: request.skipBad, reading: request.reading,
                                        options: options, classNames: classNames, bitDepth: dataset.bitDepth.rawValue,
-                                       initFrom: initFrom)
+                                       initFrom: initialWeights?.path, initNewClasses: newClasses ? true : nil)
             if writes { try folder.start(settings: settings, unetConfig: config, schedulerConfig: scheduler) }
             return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler,
                          initialWeights: initialWeights)
