@@ -41,10 +41,16 @@ public struct ModelInfo: Equatable, Sendable {
     /// folder, or `none` for no autoguidance), else the model's own ``guide`` inside its folder,
     /// else none.
     public func guideFolder(option: String?, modelFolder: URL) -> URL? {
+        guidePath(option: option, model: modelFolder.path).map { URL(fileURLWithPath: $0) }
+    }
+
+    /// ``guideFolder(option:modelFolder:)`` as the user would write it: `option`, or the
+    /// model folder `model` (as given) joined with ``guide``; nil without a guide.
+    public func guidePath(option: String?, model: String) -> String? {
         switch option {
         case "none": return nil
-        case let path?: return URL(fileURLWithPath: path)
-        case nil: return guide.map { modelFolder.appendingPathComponent($0) }
+        case let path?: return path
+        case nil: return guide.map { "\(model)/\($0)" }
         }
     }
     /// The differential-privacy guarantee of the weights (`"privacy"`), nil for a model trained without DP-SGD.

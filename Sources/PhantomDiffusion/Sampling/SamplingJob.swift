@@ -180,7 +180,7 @@ public enum SamplingJob {
         if let grid = request.grid {
             try files.writeGrid(tiles, classes: plan.classes, to: grid)
         }
-        let guidePath = guide.map { _ in request.guide ?? "\(request.model)/\(info.guide ?? "")" }
+        let guidePath = info.guidePath(option: request.guide, model: request.model)
         let manifest = SamplesManifest(
             model: request.model, modelSHA256: weightsHash, scheduler: samplerConfig.kind, steps: steps, eta: request.eta,
             guidance: guidance, guideModel: guidePath, guideSHA256: guideHash,
