@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(name: "PhantomPrivacyTests", dependencies: ["PhantomPrivacy", "PhantomImaging"]),
         .testTarget(
             name: "PhantomEvaluationTests",
-            dependencies: ["PhantomEvaluation", "PhantomLayers", "PhantomTensor", "PhantomImaging", "PhantomTestSupport"]
+            dependencies: ["PhantomEvaluation", "PhantomDiffusion", "PhantomLayers", "PhantomTensor", "PhantomImaging", "PhantomTestSupport"]
         ),
     ],
     cxxLanguageStandard: .cxx17   // DCMTK 3.6.7 was built for C++17 and checks it

@@ -1,3 +1,4 @@
+import PhantomDiffusion
 import PhantomImaging
 import Foundation
 
@@ -66,5 +67,32 @@ public final class TrainingEvaluator {
         metrics["eval_recall"] = scores.recall.synthetic
         metrics["eval_recall_reference"] = scores.recall.reference
         return metrics
+    }
+
+    /// The evaluation `phantom train --eval-every N --eval-real DIR` hands to
+    /// ``TrainingJob/run(_:group:shouldStop:makeEvaluator:onEvent:)``: once the run's
+    /// settings are known it loads the run's training images and `real` at the run's
+    /// resolution, with the run's reading options, and obtains the feature network (from
+    /// `cacheDirectory`, else trained now).
+    ///
+    /// - Parameters:
+    ///   - real: the real test images, `DIR/<class>/…` with the run's classes.
+    ///   - progress: `(step, steps)` while the feature network trains.
+    /// - Returns: a factory whose evaluation scores a step's samples (``evaluate(samples:)``).
+    ///   The factory throws ``EvaluationError`` for a run without at least two classes (the
+    ///   feature network is a classifier) and for folders it cannot use.
+    public static func factory(real: String, cacheDirectory: String? = FeatureNetworkCache.defaultDirectory,
+                               progress: @escaping (Int, Int) -> Void = { _, _ in }) -> TrainingJob.EvaluatorFactory {
+        return { settings in
+            guard settings.classNames.count >= 2 else {
+                throw EvaluationError(path: settings.data, reason: "evaluation during training needs class folders (DIR/<class>/…): the feature network is a classifier")
+            }
+            let evaluator = try TrainingEvaluator(train: settings.data, real: real, side: settings.resolution,
+                                                  classNames: settings.classNames, reading: settings.readOptions,
+                                                  cacheDirectory: cacheDirectory, progress: progress)
+            return { images, labels in
+                evaluator.evaluate(samples: LabeledImages(samples: images, labels: labels ?? [], bitDepth: settings.bitDepth))
+            }
+        }
     }
 }

@@ -100,7 +100,7 @@ struct TrainCommand: ParsableCommand {
         let result: TrainingJob.Result
         do {
             result = try TrainingJob.run(request(), group: group, shouldStop: { InterruptFlag.isRaised },
-                                         makeEvaluator: makeEvaluator) { event in
+                                         makeEvaluator: evaluator) { event in
                 switch event {
                 case .starting(let start):
                     describe(start, processes: group.size)
@@ -179,6 +179,9 @@ struct TrainCommand: ParsableCommand {
                 Terminal.note("resuming with the settings stored in \(settingsFile); "
                               + "these options given now are ignored: \(ignored.joined(separator: ", "))")
             }
+        case let .evaluated(step, metrics):
+            Terminal.note("step \(step): " + metrics.sorted { $0.key < $1.key }
+                .map { "\($0.key.dropFirst(5)) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
         case .starting, .step:
             break
         }
@@ -232,30 +235,16 @@ struct TrainCommand: ParsableCommand {
         return given.filter(\.0).map(\.1) + reading.given
     }
 
-    /// The evaluation of `--eval-every` (which trains or loads the feature network now): it
-    /// scores the samples of a step and prints the metrics.
-    private func makeEvaluator(_ settings: RunSettings) throws -> ((Tensor, [Int]?, Int) -> [String: Double])? {
-        guard evalEvery != nil, let evalReal else { return nil }
-        guard settings.classNames.count >= 2 else {
-            throw CommandError("--eval-every needs class folders in \(settings.data): the feature network is a classifier")
+    /// The evaluation of `--eval-every` (the library's; this adds the feature network's
+    /// training progress).
+    private var evaluator: TrainingJob.EvaluatorFactory {
+        guard evalEvery != nil, let evalReal else { return { _ in nil } }
+        let factory = TrainingEvaluator.factory(real: evalReal) { step, total in
+            Terminal.progress("training the evaluation's feature network: \(Terminal.bar(Double(step) / Double(total))) \(step)/\(total)")
         }
-        do {
-            let evaluator = try TrainingEvaluator(
-                train: settings.data, real: evalReal, side: settings.resolution, classNames: settings.classNames,
-                reading: settings.readOptions,
-                cacheDirectory: FeatureNetworkCache.defaultDirectory) { step, total in
-                Terminal.progress("training the evaluation's feature network: \(Terminal.bar(Double(step) / Double(total))) \(step)/\(total)")
-            }
-            Terminal.endProgress()
-            return { images, labels, step in
-                let metrics = evaluator.evaluate(samples: LabeledImages(samples: images, labels: labels ?? [], bitDepth: settings.bitDepth))
-                Terminal.note("step \(step): " + metrics.sorted { $0.key < $1.key }
-                    .map { "\($0.key.dropFirst(5)) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
-                return metrics
-            }
-        } catch {
-            Terminal.endProgress()
-            throw CommandError(error.description)
+        return { settings in
+            defer { Terminal.endProgress() }
+            return try factory(settings)
         }
     }
 }

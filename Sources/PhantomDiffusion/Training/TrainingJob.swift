@@ -94,6 +94,9 @@ public enum TrainingJob {
         case starting(Start)
         /// A step was taken, at this smoothed rate.
         case step(StepReport, imagesPerSecond: Double)
+        /// The evaluation of ``TrainingRun/Plan/evaluateEvery`` scored the EMA's samples at
+        /// `step` (the metrics also appended to `metrics.jsonl`).
+        case evaluated(step: Int, metrics: [String: Double])
     }
 
     /// How a run starts (``Event/starting(_:)``).
@@ -118,8 +121,10 @@ public enum TrainingJob {
         public let modelFolder: URL
     }
 
-    /// Makes the per-`evaluateEvery` evaluation of a run once its settings are known (nil: none).
-    public typealias EvaluatorFactory = (RunSettings) throws -> ((Tensor, [Int]?, Int) -> [String: Double])?
+    /// Makes the per-`evaluateEvery` evaluation of a run once its settings are known (nil:
+    /// none). The evaluation takes the EMA's samples `[n, 1, H, W]` in [-1, 1] and their
+    /// labels (nil for an unconditional model), and returns the metrics to log.
+    public typealias EvaluatorFactory = (RunSettings) throws -> ((Tensor, [Int]?) -> [String: Double])?
 
     /// Runs `request` as process `group.rank` of `group.size`.
     ///
@@ -153,7 +158,7 @@ public enum TrainingJob {
         setup.initialWeights?.copy(into: unet, newClasses: settings.initNewClasses == true)
         let trainer = try Trainer(unet: unet, images: setup.dataset, schedule: setup.schedulerConfig.noiseSchedule,
                                   options: settings.options, group: group)
-        let evaluate = group.isLead ? try makeEvaluator(settings) : nil
+        let evaluator = group.isLead ? try makeEvaluator(settings) : nil
         let info = ModelInfo(classNames: settings.classNames, nullClass: trainer.nullClass,
                              bitDepth: settings.bitDepth, resolution: settings.resolution)
         let run = TrainingRun(trainer: trainer, folder: runFolder.url, plan: request.plan,
@@ -164,8 +169,17 @@ public enum TrainingJob {
                                 initialWeights: setup.initialWeights?.path, resumed: existing, resumedAt: resumedAt)))
 
         // 4. Train.
-        let outcome = try run.run(shouldStop: shouldStop, onStep: { onEvent(.step($0, imagesPerSecond: $1)) },
-                                  onEvaluate: evaluate)
+        let outcome = try withoutActuallyEscaping(onEvent) { onEvent in
+            let evaluate = evaluator.map { evaluator in
+                { (images: Tensor, labels: [Int]?, step: Int) -> [String: Double] in
+                    let metrics = evaluator(images, labels)
+                    onEvent(.evaluated(step: step, metrics: metrics))
+                    return metrics
+                }
+            }
+            return try run.run(shouldStop: shouldStop, onStep: { onEvent(.step($0, imagesPerSecond: $1)) },
+                               onEvaluate: evaluate)
+        }
         return Result(outcome: outcome, settings: settings, modelFolder: run.modelFolder)
     }
 
