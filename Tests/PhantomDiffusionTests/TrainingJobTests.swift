@@ -117,6 +117,14 @@ import Testing
         #expect(failure(missing)?.hasPrefix(space.path("nothing")) == true)
         #expect(!RunFolder(URL(fileURLWithPath: space.path("missing"))).holdsRun)
 
+        // An evaluation that cannot be made refuses the run before anything is written, so the
+        // corrected command needs no --resume.
+        #expect(throws: NoEvaluation.self) {
+            _ = try TrainingJob.run(space.request("evaluated"), makeEvaluator: { _ in throw NoEvaluation() })
+        }
+        #expect(!RunFolder(URL(fileURLWithPath: space.path("evaluated"))).holdsRun)
+        #expect(try TrainingJob.run(space.request("evaluated")).outcome == .finished)
+
         let folder = RunFolder(URL(fileURLWithPath: space.path("locked")))
         try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
         var held: RunFolder.Lock? = try folder.lock()
@@ -126,3 +134,6 @@ import Testing
         _ = try folder.lock()   // released with its holder
     }
 }
+
+/// What a test's evaluator factory throws.
+private struct NoEvaluation: Error {}

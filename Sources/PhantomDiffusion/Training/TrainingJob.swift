@@ -145,13 +145,9 @@ public enum TrainingJob {
         if request.resume && !existing { onEvent(.note("\(request.out) holds no run yet; starting a new one")) }
         let setup = existing
             ? try Setup.resumed(runFolder, data: request.data, onEvent: onEvent)
-            : try Setup.fresh(request, in: runFolder, writes: group.isLead, onEvent: onEvent)
+            : try Setup.fresh(request, onEvent: onEvent)
 
-        // 2. The lock, held to the end of the run.
-        let lock = group.isLead ? try runFolder.lock() : nil
-        defer { withExtendedLifetime(lock) {} }
-
-        // 3. Trainer and run.
+        // 2. Trainer and evaluation, so that a run refused here writes nothing.
         let settings = setup.settings
         let unet = UNet2D(config: setup.unetConfig)
         unet.initializeParameters(seed: settings.options.seed)
@@ -159,6 +155,13 @@ public enum TrainingJob {
         let trainer = try Trainer(unet: unet, images: setup.dataset, schedule: setup.schedulerConfig.noiseSchedule,
                                   options: settings.options, group: group)
         let evaluator = group.isLead ? try makeEvaluator(settings) : nil
+
+        // 3. A new run's records, and the lock, held to the end of the run.
+        if !existing && group.isLead {
+            try runFolder.start(settings: settings, unetConfig: setup.unetConfig, schedulerConfig: setup.schedulerConfig)
+        }
+        let lock = group.isLead ? try runFolder.lock() : nil
+        defer { withExtendedLifetime(lock) {} }
         let info = ModelInfo(classNames: settings.classNames, nullClass: trainer.nullClass,
                              bitDepth: settings.bitDepth, resolution: settings.resolution)
         let run = TrainingRun(trainer: trainer, folder: runFolder.url, plan: request.plan,
@@ -192,9 +195,8 @@ public enum TrainingJob {
         /// The weights a new run starts from.
         var initialWeights: InitialWeights?
 
-        /// A new run's setup; `writes`: write its records (the lead process).
-        static func fresh(_ request: Request, in folder: RunFolder, writes: Bool,
-                          onEvent: (Event) -> Void) throws(TrainingError) -> Setup {
+        /// A new run's setup (its records are written by the caller once the run can start).
+        static func fresh(_ request: Request, onEvent: (Event) -> Void) throws(TrainingError) -> Setup {
             var config: UNetConfig
             var initialWeights: InitialWeights?
             let newClasses = request.model.newClasses
@@ -243,7 +245,6 @@ public enum TrainingJob {
             let settings = RunSettings(data: request.data, resolution: side, skipBad: request.skipBad, reading: request.reading,
                                        options: options, classNames: classNames, bitDepth: dataset.bitDepth.rawValue,
                                        initFrom: initialWeights?.path, initNewClasses: newClasses ? true : nil)
-            if writes { try folder.start(settings: settings, unetConfig: config, schedulerConfig: scheduler) }
             return Setup(settings: settings, dataset: dataset, unetConfig: config, schedulerConfig: scheduler,
                          initialWeights: initialWeights)
         }
