@@ -16,11 +16,14 @@ public struct ModelFolder {
     /// The scheduler the model was trained with, if the folder has a `scheduler_config.json`.
     public let schedulerConfig: SchedulerConfig?
     public let info: ModelInfo
+    /// The SHA-256 of the weights file the U-Net was loaded from (nil for a model made in memory).
+    public let weightsSHA256: String?
 
-    public init(unet: UNet2D, schedulerConfig: SchedulerConfig?, info: ModelInfo) {
+    public init(unet: UNet2D, schedulerConfig: SchedulerConfig?, info: ModelInfo, weightsSHA256: String? = nil) {
         self.unet = unet
         self.schedulerConfig = schedulerConfig
         self.info = info
+        self.weightsSHA256 = weightsSHA256
     }
 
     static let weightsName = "diffusion_pytorch_model.safetensors"
@@ -61,15 +64,7 @@ public struct ModelFolder {
         if let classes = config.numClassEmbeds, info.classNames.count > classes {
             throw ModelError(path: infoURL.path, reason: "\(info.classNames.count) class names for a model with \(classes) class embeddings")
         }
-        return ModelFolder(unet: unet, schedulerConfig: scheduler, info: info)
-    }
-
-    /// The SHA-256 of the weights file of the model folder at `url` (pipeline layout or a bare
-    /// `unet/` folder), nil if there is none to read.
-    public static func weightsSHA256(at url: URL) -> String? {
-        let weights = (try? Data(contentsOf: url.appendingPathComponent("unet/\(weightsName)")))
-            ?? (try? Data(contentsOf: url.appendingPathComponent(weightsName)))
-        return weights.map(SHA256.hex)
+        return ModelFolder(unet: unet, schedulerConfig: scheduler, info: info, weightsSHA256: weights.sha256())
     }
 
     /// Writes the folder to `url`, replacing what is there only once everything is

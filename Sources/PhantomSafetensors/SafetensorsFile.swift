@@ -14,6 +14,8 @@ public struct SafetensorsFile: Sendable {
     /// Every tensor, in the order of their bytes in the file.
     public let tensors: [SafetensorsTensor]
     private let indexByName: [String: Int]
+    /// The file's bytes, shared with its tensors.
+    private let data: Data
 
     /// Reads and validates the file at `url`.
     public init(contentsOf url: URL) throws(SafetensorsError) {
@@ -27,6 +29,7 @@ public struct SafetensorsFile: Sendable {
             Result { () throws(SafetensorsError) in try SafetensorsHeader(file: bytes, path: path) }
         }.get()
         self.path = path
+        self.data = data
         metadata = header.metadata
         let tensors = header.entries.map { entry in
             let start = header.dataStart + entry.dataRange.lowerBound
@@ -38,6 +41,10 @@ public struct SafetensorsFile: Sendable {
         // Cannot trap: the header parser rejects duplicate keys, compared as Swift strings like these.
         indexByName = Dictionary(uniqueKeysWithValues: tensors.indices.map { (tensors[$0].name, $0) })
     }
+
+    /// The SHA-256 of the file's bytes, as read (64 lowercase hex digits): what a manifest
+    /// records to name the exact weights used.
+    public func sha256() -> String { SHA256.hex(data) }
 
     /// The tensor called `name`, or nil.
     public subscript(name: String) -> SafetensorsTensor? {

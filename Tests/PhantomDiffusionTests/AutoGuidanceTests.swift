@@ -1,5 +1,6 @@
 import Foundation
 import PhantomDiffusion
+import PhantomSafetensors
 import PhantomLayers
 import PhantomTensor
 import Testing
@@ -108,9 +109,9 @@ import Testing
         #expect(loaded.url.path == guideURL.path)
         #expect(loaded.folder.unet.config == model.unet.config)
         #expect(try AutoGuide.load(option: "none", for: model, at: modelURL) == nil)
-        #expect(ModelFolder.weightsSHA256(at: guideURL) != ModelFolder.weightsSHA256(at: modelURL))
-        #expect(ModelFolder.weightsSHA256(at: guideURL)?.count == 64)
-        #expect(ModelFolder.weightsSHA256(at: root) == nil)
+        #expect(loaded.folder.weightsSHA256 != (try ModelFolder.load(from: modelURL)).weightsSHA256)
+        #expect(loaded.folder.weightsSHA256 == SHA256.hex(try Data(contentsOf: guideURL.appendingPathComponent("unet/diffusion_pytorch_model.safetensors"))))
+        #expect(model.weightsSHA256 == nil)   // made in memory, not read
         do {
             _ = try AutoGuide.load(option: root.appendingPathComponent("missing").path, for: model, at: modelURL)
             Issue.record("loaded a missing guide")

@@ -1,4 +1,5 @@
 import Foundation
+import PhantomSafetensors
 import Testing
 @testable import PhantomDiffusion
 
@@ -85,9 +86,9 @@ import Testing
         _ = try SamplingJob.run(request)
         let manifest = try space.manifest("guided")
         #expect(manifest["model"] as? String == space.model)
-        #expect(manifest["model_sha256"] as? String == ModelFolder.weightsSHA256(at: URL(fileURLWithPath: space.model)))
+        #expect(try manifest["model_sha256"] as? String == Self.fileSHA256(space.model + "/unet/diffusion_pytorch_model.safetensors"))
         #expect(manifest["guide_model"] as? String == space.model + "/guide")
-        #expect(manifest["guide_sha256"] as? String == ModelFolder.weightsSHA256(at: URL(fileURLWithPath: space.model + "/guide")))
+        #expect(try manifest["guide_sha256"] as? String == Self.fileSHA256(space.model + "/guide/unet/diffusion_pytorch_model.safetensors"))
         #expect(manifest["guide_scale"] as? Double == 2)
         #expect(manifest["scheduler"] as? String == "DPMSolverMultistepScheduler")
         #expect(manifest["steps"] as? Int == 2)
@@ -149,4 +150,7 @@ import Testing
         #expect(throws: ModelError.self) { try SamplingJob.run(gridOfAShard) }
         #expect(!FileManager.default.fileExists(atPath: space.root.appendingPathComponent("refused").path))
     }
+
+    /// The SHA-256 of a file's bytes, computed here.
+    static func fileSHA256(_ path: String) throws -> String { SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: path))) }
 }

@@ -106,7 +106,7 @@ public enum SamplingJob {
         if let grid = request.grid, group.size > 1 || request.shard != .whole {
             throw ModelError(path: grid, reason: "a grid needs every image of the run in one process: no shard, no MPI")
         }
-        // 1. The model and the classes.
+        // 1–2. The model, the classes and this process's part of the plan.
         let modelURL = URL(fileURLWithPath: request.model)
         let folder = try ModelFolder.load(from: modelURL)
         let info = folder.info, config = folder.unet.config
@@ -152,8 +152,8 @@ public enum SamplingJob {
         }
 
         // 6. Files, grid and manifest.
-        let weightsHash = ModelFolder.weightsSHA256(at: modelURL)
-        let guideHash = guide.flatMap { ModelFolder.weightsSHA256(at: $0.url) }
+        let weightsHash = folder.weightsSHA256
+        let guideHash = guide?.folder.weightsSHA256
         let files = SampleFiles(out: URL(fileURLWithPath: request.out), side: config.sampleSize, depth: depth,
                                 format: request.format)
         var entries: [SamplesManifest.Entry] = []
