@@ -73,8 +73,8 @@ public struct ModelInfo: Equatable, Sendable {
         guidanceScale = object.isNull("guidance_scale") ? nil : try object.double("guidance_scale")
         if !object.isNull("guidance_interval") {
             let ends = try object.doubles("guidance_interval")
-            guard ends.count == 2, ends[0] > 0, ends[0] <= ends[1] else {
-                throw object.fail("guidance_interval", "expected [low, high] noise levels σ with 0 < low <= high")
+            guard ends.count == 2, ends[0] >= 0, ends[0] <= ends[1], ends[1].isFinite else {
+                throw object.fail("guidance_interval", "expected [low, high] noise levels σ with 0 <= low <= high")
             }
             guidanceInterval = ends[0]...ends[1]
         }

@@ -23,11 +23,13 @@ import Testing
         #expect(plain.guidanceScale == nil && plain.guidanceInterval == nil && plain.privacy == nil && plain.guide == nil)
         #expect(plain.samplingGuidance() == .none)
         #expect(info.samplingGuidance() == Guidance(scale: 2, sigmas: 0.25...6))
+        let belowTen = try ModelInfo(json: Data(#"{"guidance_interval": [0, 10]}"#.utf8), source: "phantom.json")
+        #expect(belowTen.guidanceInterval == 0...10)
     }
 
     @Test func badFieldsNameTheFileAndTheKey() {
         for text in [#"{"guidance_scale": "two"}"#, #"{"privacy": {"epsilon": 1}}"#, #"{"guidance_interval": [6, 0.5]}"#,
-                     #"{"guidance_interval": [0, 1]}"#, #"{"guidance_interval": [1]}"#, #"{"guidance_interval": "all"}"#,
+                     #"{"guidance_interval": [-1, 1]}"#, #"{"guidance_interval": [1]}"#, #"{"guidance_interval": "all"}"#,
                      #"{"guide": "/tmp/weak"}"#, #"{"guide": "../weak"}"#, #"{"guide": ""}"#, #"{"guide": 3}"#, #"{"guide_scale": "2"}"#] {
             do {
                 _ = try ModelInfo(json: Data(text.utf8), source: "m/phantom.json")
@@ -49,7 +51,8 @@ import Testing
         #expect(info.samplingGuidance(scale: 1.5, interval: .sigmas(1...2)) == Guidance(scale: 1.5, sigmas: 1...2))
         #expect(GuidanceInterval("all") == .everyStep)
         #expect(GuidanceInterval("0.3:5") == .sigmas(0.3...5))
-        for bad in ["", "5:0.3", "0:1", "1", "a:b", "1:2:3", "-1:2", "inf:inf"] { #expect(GuidanceInterval(bad) == nil, "\(bad)") }
+        #expect(GuidanceInterval("0:10") == .sigmas(0...10))       // every step with σ ≤ 10
+        for bad in ["", "5:0.3", "-0.1:1", "1", "a:b", "1:2:3", "-1:2", "inf:inf"] { #expect(GuidanceInterval(bad) == nil, "\(bad)") }
     }
 
     /// `phantom sample --guide MODEL|none --guide-scale A` over the model's `"guide"` and `"guide_scale"`.

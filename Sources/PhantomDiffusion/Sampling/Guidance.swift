@@ -57,7 +57,7 @@ public struct Guidance: Equatable, Sendable {
 }
 
 /// The noise levels guidance applies at, as a user names them: `all` (every step) or
-/// `LOW:HIGH` (σ from LOW to HIGH, 0 < LOW ≤ HIGH).
+/// `LOW:HIGH` (σ from LOW to HIGH, 0 ≤ LOW ≤ HIGH; `0:10` guides wherever σ ≤ 10).
 public enum GuidanceInterval: Equatable, Sendable {
     case everyStep
     case sigmas(ClosedRange<Float>)
@@ -70,7 +70,7 @@ public enum GuidanceInterval: Equatable, Sendable {
         }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, let low = Float(parts[0]), let high = Float(parts[1]),
-              low.isFinite, high.isFinite, 0 < low, low <= high else { return nil }
+              low.isFinite, high.isFinite, 0 <= low, low <= high else { return nil }
         self = .sigmas(low...high)
     }
 
