@@ -10,12 +10,13 @@ import Testing
     static let side = 16
     static let scans = ShapeScans(side: side)
 
-    /// Train and test folders written once for the suite.
+    /// Train and test folders written once for the suite, removed when the test process exits.
     static let folders: (root: URL, train: URL, test: URL) = {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("phantom-eval-\(UUID().uuidString)")
         let train = root.appendingPathComponent("train"), test = root.appendingPathComponent("test")
         try! ShapeScans.write(scans.set(perClass: 60, seed: 1), side: side, to: train)
         try! ShapeScans.write(scans.set(perClass: 30, seed: 2), side: side, to: test)
+        atexit { try? FileManager.default.removeItem(at: SampleEvaluationTests.folders.root) }
         return (root, train, test)
     }()
 
