@@ -132,7 +132,7 @@ let package = Package(
         // Helpers shared by the test targets (finite-difference gradient checks).
         .target(
             name: "PhantomTestSupport",
-            dependencies: ["PhantomTensor"],
+            dependencies: ["PhantomTensor", "PhantomDiffusion"],
             path: "Tests/PhantomTestSupport"
         ),
 

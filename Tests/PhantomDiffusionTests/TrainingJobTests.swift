@@ -1,5 +1,6 @@
 import Foundation
 import PhantomImaging
+import PhantomTestSupport
 import Testing
 @testable import PhantomDiffusion
 
@@ -26,15 +27,7 @@ import Testing
 
         /// A request for a tiny preset run of `steps` steps on 8×8 images, batch 2.
         func request(_ out: String, steps: Int = 2) -> TrainingJob.Request {
-            var request = TrainingJob.Request(data: data, out: path(out))
-            request.model = .preset(.tiny)
-            request.resolution = 8
-            request.options.steps = steps
-            request.options.batchSize = 2
-            request.options.warmupSteps = 1
-            request.plan.logEvery = 1
-            request.plan.checkpointEvery = 1
-            return request
+            .tinyTestRun(data: data, out: path(out), steps: steps)
         }
 
         func remove() { try? FileManager.default.removeItem(at: root) }

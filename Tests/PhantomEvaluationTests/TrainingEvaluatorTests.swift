@@ -1,6 +1,7 @@
 import Foundation
 import PhantomDiffusion
 import PhantomImaging
+import PhantomTestSupport
 import Testing
 @testable import PhantomEvaluation
 
@@ -25,14 +26,7 @@ import Testing
 
         /// A tiny-preset run of 2 steps on `data`, evaluated at step 2 with 2 samples per class.
         func request(data: String) -> TrainingJob.Request {
-            var request = TrainingJob.Request(data: data, out: path("run"))
-            request.model = .preset(.tiny)
-            request.resolution = TrainingEvaluatorTests.side
-            request.options.steps = 2
-            request.options.batchSize = 2
-            request.options.warmupSteps = 1
-            request.plan.logEvery = 1
-            request.plan.checkpointEvery = 2
+            var request = TrainingJob.Request.tinyTestRun(data: data, out: path("run"), side: TrainingEvaluatorTests.side)
             request.plan.evaluateEvery = 2
             request.plan.evaluationSamplesPerClass = 2
             return request
