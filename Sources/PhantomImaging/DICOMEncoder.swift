@@ -39,17 +39,22 @@ public struct SyntheticImageIdentity: Sendable, Hashable {
     ///   - guidance: the classifier-free guidance scale.
     ///   - autoguidance: the autoguidance (scale and guide model), nil without it; a run with
     ///     it is another run (other study and series UIDs) than one without.
+    ///   - guidanceInterval: the noise levels σ both guidances were limited to, nil for every
+    ///     step; a run with an interval is another run than one without. (Written as "sigma":
+    ///     the files declare no character set, so their text is ASCII.)
     ///   - label: the class-embedding index (the series is label + 1), nil for an unconditional model.
     ///   - number: the image's number within its class.
     public init(sampledFrom modelName: String, modelSHA256: String?, seed: UInt64, imageSeed: UInt64, sampler: String,
                 steps: Int, eta: Float, guidance: Float, autoguidance: String? = nil,
+                guidanceInterval: ClosedRange<Float>? = nil,
                 className: String, label: Int?, number: Int, noiseIndex: Int) {
         let autoguided = autoguidance.map { ", autoguidance \($0)" } ?? ""
+        let interval = guidanceInterval.map { "at sigma \($0.lowerBound) to \($0.upperBound)" }
         let runKey = "\(modelSHA256 ?? modelName)|seed \(seed)|\(sampler) \(steps) steps eta \(eta)|guidance \(guidance)"
-            + (autoguidance.map { "|autoguidance \($0)" } ?? "")
+            + (autoguidance.map { "|autoguidance \($0)" } ?? "") + (interval.map { "|\($0)" } ?? "")
         let derivation = "Synthetic image sampled by Phantom from model sha256 \(modelSHA256 ?? "unknown"), "
             + "seed \(imageSeed), noise index \(noiseIndex), \(sampler) \(steps) steps, "
-            + "guidance \(guidance)\(autoguided); not an image of a patient"
+            + "guidance \(guidance)\(autoguided)\(interval.map { ", guided \($0)" } ?? ""); not an image of a patient"
         self.init(runKey: runKey, className: className, seriesNumber: (label ?? 0) + 1, number: number, derivation: derivation)
     }
 

@@ -172,5 +172,10 @@ import Testing
                                                 className: "ct_axial", label: 0, number: 3, noiseIndex: 3)
         #expect(autoguided.studyUID != identity(imageSeed: 1).studyUID)
         #expect(autoguided.derivation.contains("guidance 2.0, autoguidance 2 by guide sha256 cd;"))
+        let limited = SyntheticImageIdentity(sampledFrom: "model", modelSHA256: "ab", seed: 1, imageSeed: 1, sampler: "dpmpp",
+                                             steps: 25, eta: 0, guidance: 2, autoguidance: "2 by guide sha256 cd",
+                                             guidanceInterval: 0...10, className: "ct_axial", label: 0, number: 3, noiseIndex: 3)
+        #expect(limited.studyUID != autoguided.studyUID)
+        #expect(limited.derivation.contains("autoguidance 2 by guide sha256 cd, guided at sigma 0.0 to 10.0;"))
     }
 }

@@ -164,6 +164,7 @@ public enum SamplingJob {
                                          imageSeed: seeds[index], sampler: samplerConfig.kind.rawValue, steps: steps,
                                          eta: request.eta, guidance: guidance.scale,
                                          autoguidance: guide.map { _ in "\(guidance.guideScale) by guide sha256 \(guideHash ?? "unknown")" },
+                                         guidanceInterval: guidance.sigmas,
                                          className: item.className,
                                          label: item.label, number: item.number, noiseIndex: item.noiseIndex)
                 : nil
