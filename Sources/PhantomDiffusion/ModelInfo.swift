@@ -17,24 +17,28 @@ public struct ModelInfo: Equatable, Sendable {
     public var resolution: Int?
     /// The classifier-free guidance scale the model is best sampled with (`"guidance_scale"`), if measured.
     public var guidanceScale: Double?
-    /// The noise levels σ the guidance is limited to (`"guidance_interval": [low, high]`), if
-    /// measured; nil: every step (see ``Guidance``).
+    /// The noise levels σ classifier-free guidance is limited to (`"guidance_interval": [low,
+    /// high]`), if measured; nil: every step (see ``Guidance``).
     public var guidanceInterval: ClosedRange<Double>?
+    /// The noise levels σ autoguidance is limited to (`"guide_interval": [low, high]`), if
+    /// measured; nil: every step.
+    public var guideInterval: ClosedRange<Double>?
     /// A weaker model folder to autoguide with (`"guide"`), relative to the model's folder.
     public var guide: String?
     /// The autoguidance scale the model is best sampled with (`"guide_scale"`), if measured.
     public var guideScale: Double?
 
-    /// The guidance to sample with: `scale`, `guideScale` and `interval` where the user names
-    /// them, else the model's ``guidanceScale`` (else 1, plain conditional sampling),
-    /// ``guideScale`` (else 2) when a guide model is used (`guideUsed`; else 1), and ``guidanceInterval``
-    /// (else every step).
+    /// The guidance to sample with: `scale`, `guideScale`, `interval` and `guideInterval` where
+    /// the user names them, else the model's ``guidanceScale`` (else 1, plain conditional
+    /// sampling), ``guideScale`` (else 2) when a guide model is used (`guideUsed`; else 1),
+    /// ``guidanceInterval`` and ``guideInterval`` (else every step).
     public func samplingGuidance(scale: Float? = nil, guideScale userGuideScale: Float? = nil, guideUsed: Bool = false,
-                                 interval: GuidanceInterval? = nil) -> Guidance {
-        let modelSigmas = guidanceInterval.map { Float($0.lowerBound)...Float($0.upperBound) }
+                                 interval: GuidanceInterval? = nil, guideInterval userGuideInterval: GuidanceInterval? = nil) -> Guidance {
+        func sigmas(_ ends: ClosedRange<Double>?) -> ClosedRange<Float>? { ends.map { Float($0.lowerBound)...Float($0.upperBound) } }
         return Guidance(scale: scale ?? Float(guidanceScale ?? 1),
                         guideScale: guideUsed ? userGuideScale ?? Float(guideScale ?? 2) : 1,
-                        sigmas: interval.map(\.sigmas) ?? modelSigmas)
+                        sigmas: interval.map(\.sigmas) ?? sigmas(guidanceInterval),
+                        guideSigmas: userGuideInterval.map(\.sigmas) ?? sigmas(guideInterval))
     }
 
     /// The guide model folder to sample `modelFolder` with: `option` as the user gives it (a
@@ -71,13 +75,8 @@ public struct ModelInfo: Equatable, Sendable {
         bitDepth = try object.int("bit_depth", default: 8)
         resolution = try object.optionalInt("resolution")
         guidanceScale = object.isNull("guidance_scale") ? nil : try object.double("guidance_scale")
-        if !object.isNull("guidance_interval") {
-            let ends = try object.doubles("guidance_interval")
-            guard ends.count == 2, ends[0] >= 0, ends[0] <= ends[1], ends[1].isFinite else {
-                throw object.fail("guidance_interval", "expected [low, high] noise levels σ with 0 <= low <= high")
-            }
-            guidanceInterval = ends[0]...ends[1]
-        }
+        guidanceInterval = try Self.interval("guidance_interval", in: object)
+        guideInterval = try Self.interval("guide_interval", in: object)
         guide = object.isNull("guide") ? nil : try object.string("guide")
         guideScale = object.isNull("guide_scale") ? nil : try object.double("guide_scale")
         if let guide, guide.isEmpty || guide.hasPrefix("/") || guide.split(separator: "/").contains("..") {
@@ -96,6 +95,16 @@ public struct ModelInfo: Equatable, Sendable {
         }
     }
 
+    /// A `[low, high]` noise-level interval under `key`, nil when absent or null.
+    private static func interval(_ key: String, in object: JSONObject) throws(ModelError) -> ClosedRange<Double>? {
+        guard !object.isNull(key) else { return nil }
+        let ends = try object.doubles(key)
+        guard ends.count == 2, ends[0] >= 0, ends[0] <= ends[1], ends[1].isFinite else {
+            throw object.fail(key, "expected [low, high] noise levels σ with 0 <= low <= high")
+        }
+        return ends[0]...ends[1]
+    }
+
     func jsonData() throws -> Data {
         var object: [String: Any] = ["class_names": classNames, "bit_depth": bitDepth]
         object["null_class"] = nullClass ?? NSNull()
@@ -105,6 +114,7 @@ public struct ModelInfo: Equatable, Sendable {
         if let guide { object["guide"] = guide }
         if let guideScale { object["guide_scale"] = guideScale }
         if let guidanceInterval { object["guidance_interval"] = [guidanceInterval.lowerBound, guidanceInterval.upperBound] }
+        if let guideInterval { object["guide_interval"] = [guideInterval.lowerBound, guideInterval.upperBound] }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 }

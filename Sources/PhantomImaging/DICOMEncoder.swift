@@ -37,11 +37,11 @@ public struct SyntheticImageIdentity: Sendable, Hashable {
     ///
     /// - Parameters:
     ///   - guidance: the classifier-free guidance scale.
-    ///   - autoguidance: the autoguidance (scale and guide model), nil without it; a run with
-    ///     it is another run (other study and series UIDs) than one without.
-    ///   - guidanceInterval: the noise levels σ both guidances were limited to, nil for every
-    ///     step; a run with an interval is another run than one without. (Written as "sigma":
-    ///     the files declare no character set, so their text is ASCII.)
+    ///   - autoguidance: the autoguidance (scale, interval and guide model), nil without it; a
+    ///     run with it is another run (other study and series UIDs) than one without.
+    ///   - guidanceInterval: the noise levels σ classifier-free guidance was limited to, nil
+    ///     for every step; a run with an interval is another run than one without. (Written as
+    ///     "sigma": the files declare no character set, so their text is ASCII.)
     ///   - label: the class-embedding index (the series is label + 1), nil for an unconditional model.
     ///   - number: the image's number within its class.
     public init(sampledFrom modelName: String, modelSHA256: String?, seed: UInt64, imageSeed: UInt64, sampler: String,

@@ -34,7 +34,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "DDIM's eta: 0 deterministic, 1 DDPM-like.") var eta: Float = 0
     @Option(help: "Classifier-free guidance scale (1: plain conditional sampling; default: the model's \"guidance_scale\" in phantom.json, else 1).")
     var guidanceScale: Float?
-    @Option(help: ArgumentHelp("Guide only at noise levels σ = √((1 − ᾱ)/ᾱ) in LOW:HIGH, or at every step with \"all\" (default: the model's \"guidance_interval\" in phantom.json, else all).",
+    @Option(help: ArgumentHelp("Classifier-free guidance only at noise levels σ = √((1 − ᾱ)/ᾱ) in LOW:HIGH (e.g. 10:1000, the noisiest steps), or at every step with \"all\" (default: the model's \"guidance_interval\" in phantom.json, else all).",
                                valueName: "LOW:HIGH"))
     var guidanceInterval: GuidanceInterval?
     @Option(help: ArgumentHelp("Autoguidance: guide against this weaker model of the same classes and noise schedule (smaller, or trained for less), or \"none\" (default: the model's \"guide\" folder in phantom.json, else none).",
@@ -42,6 +42,9 @@ struct SampleCommand: ParsableCommand {
     var guide: String?
     @Option(help: "Autoguidance scale (1: none; default: the model's \"guide_scale\" in phantom.json, else 2).")
     var guideScale: Float?
+    @Option(help: ArgumentHelp("Autoguidance only at noise levels σ in LOW:HIGH (e.g. 0:10, the cleaner steps), or at every step with \"all\" (default: the model's \"guide_interval\" in phantom.json, else all).",
+                               valueName: "LOW:HIGH"))
+    var guideInterval: GuidanceInterval?
     @Option(help: "Seed of the noise.") var seed: UInt64 = 0
     @Option(help: "Images per model evaluation.") var batchSize = 16
     @Option(help: "8 or 16 bits per pixel (default: the training images' depth).") var bits: Int?
@@ -97,6 +100,7 @@ struct SampleCommand: ParsableCommand {
         request.guidanceInterval = guidanceInterval
         request.guide = guide
         request.guideScale = guideScale
+        request.guideInterval = guideInterval
         request.seed = seed
         request.batchSize = batchSize
         request.bits = bits

@@ -41,6 +41,17 @@ import Testing
         #expect(Array(auto[(auto.count / 2)...]) == second)
     }
 
+    @Test func autoguidanceKeepsToItsOwnInterval() throws {
+        let weak = Self.model(seed: 9)
+        let both = try draw(Guidance(scale: 2, guideScale: 2), guide: weak)
+        let classifierFree = try draw(Guidance(scale: 2), guide: nil)
+        #expect(try draw(Guidance(scale: 2, guideScale: 2, guideSigmas: 0...1000), guide: weak) == both)
+        #expect(try draw(Guidance(scale: 2, guideScale: 2, guideSigmas: 1000...2000), guide: weak) == classifierFree)
+        // Classifier-free guidance at the noisiest steps, autoguidance at the rest: neither of the above.
+        let split = try draw(Guidance(scale: 2, guideScale: 2, sigmas: 10...1000, guideSigmas: 0...10), guide: weak)
+        #expect(split != both && split != classifierFree)
+    }
+
     @Test func theGuidedOutputIsTheGuideExtrapolatedTowardTheModel() throws {
         // One DDIM step (t = 0, η = 0, no clipping of x₀) is affine in the model output with
         // weights summing to one, so the guided image is (1 − w)·(guide's image) + w·(model's image).

@@ -24,12 +24,18 @@ import Testing
         #expect(plain.samplingGuidance() == .none)
         #expect(info.samplingGuidance() == Guidance(scale: 2, sigmas: 0.25...6))
         let belowTen = try ModelInfo(json: Data(#"{"guidance_interval": [0, 10]}"#.utf8), source: "phantom.json")
-        #expect(belowTen.guidanceInterval == 0...10)
+        #expect(belowTen.guidanceInterval == 0...10 && belowTen.guideInterval == nil)
+        let split = try ModelInfo(json: Data(#"{"guide": "guide", "guidance_interval": [10, 200], "guide_interval": [0, 10]}"#.utf8),
+                                  source: "phantom.json")
+        #expect(split.guideInterval == 0...10)
+        #expect(split.samplingGuidance(scale: 2, guideUsed: true) == Guidance(scale: 2, guideScale: 2, sigmas: 10...200, guideSigmas: 0...10))
+        #expect(split.samplingGuidance(guideUsed: true, guideInterval: .everyStep).guideSigmas == nil)
+        #expect(try ModelInfo(json: split.jsonData(), source: "phantom.json") == split)
     }
 
     @Test func badFieldsNameTheFileAndTheKey() {
         for text in [#"{"guidance_scale": "two"}"#, #"{"privacy": {"epsilon": 1}}"#, #"{"guidance_interval": [6, 0.5]}"#,
-                     #"{"guidance_interval": [-1, 1]}"#, #"{"guidance_interval": [1]}"#, #"{"guidance_interval": "all"}"#,
+                     #"{"guidance_interval": [-1, 1]}"#, #"{"guidance_interval": [1]}"#, #"{"guide_interval": [3, 2]}"#, #"{"guidance_interval": "all"}"#,
                      #"{"guide": "/tmp/weak"}"#, #"{"guide": "../weak"}"#, #"{"guide": ""}"#, #"{"guide": 3}"#, #"{"guide_scale": "2"}"#] {
             do {
                 _ = try ModelInfo(json: Data(text.utf8), source: "m/phantom.json")

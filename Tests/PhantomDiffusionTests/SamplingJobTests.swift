@@ -90,6 +90,7 @@ import Testing
         #expect(manifest["guide_model"] as? String == space.model + "/guide")
         #expect(try manifest["guide_sha256"] as? String == Self.fileSHA256(space.model + "/guide/unet/diffusion_pytorch_model.safetensors"))
         #expect(manifest["guide_scale"] as? Double == 2)
+        #expect(manifest["guide_interval"] is NSNull)
         #expect(manifest["scheduler"] as? String == "DPMSolverMultistepScheduler")
         #expect(manifest["steps"] as? Int == 2)
         #expect(manifest["seed"] as? String == "7")
@@ -143,6 +144,7 @@ import Testing
         }
         #expect(reason { $0.classes = ["c"] }?.contains("no class \"c\"") == true)
         #expect(reason { $0.guideScale = 3 }?.contains("needs a guide model") == true)
+        #expect(reason { $0.guideInterval = .sigmas(0...10) }?.contains("needs a guide model") == true)
         #expect(reason { $0.model = space.root.appendingPathComponent("missing").path } != nil)
         var gridOfAShard = space.request("refused")
         gridOfAShard.shard = SampleShard(index: 0, count: 2)

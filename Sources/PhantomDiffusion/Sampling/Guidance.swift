@@ -14,11 +14,13 @@ import Foundation
 /// `out_uncond + w · (out − out_uncond)`, autoguidance alone as `out + (a − 1) · (out − out_guide)`.
 /// `w = a = 1` is plain conditional sampling.
 ///
-/// Guidance can be limited to an interval of noise levels (Kynkäänniemi et al. 2024,
+/// Each guidance can be limited to an interval of noise levels (Kynkäänniemi et al. 2024,
 /// "Applying Guidance in a Limited Interval Improves Sample and Distribution Quality in
-/// Diffusion Models"): at the noisiest steps it pulls a class's samples toward a few layouts
-/// (recall falls), at the cleanest it changes little; outside the interval a step evaluates
-/// the conditional model alone, once. The noise level of training timestep `t` is
+/// Diffusion Models"): at the noisiest steps guidance decides a sample's layout and class
+/// (classifier-free guidance there pulls a class toward a few layouts, recall falls), at the
+/// cleanest its texture. Outside its interval a guidance's scale is 1 and its extra model
+/// evaluation is skipped; a step outside both evaluates the conditional model alone, once.
+/// The noise level of training timestep `t` is
 /// σ_t = √((1 − ᾱ_t) / ᾱ_t) (``NoiseSchedule/noiseLevel(at:)``), so an interval means the same
 /// amount of noise whatever the β schedule. With 1000 linear-β steps: t = 999 → σ 157, 500 → 3.4, 200 → 0.72, 0 → 0.01.
 public struct Guidance: Equatable, Sendable {
@@ -26,37 +28,47 @@ public struct Guidance: Equatable, Sendable {
     public var scale: Float
     /// The autoguidance scale `a` (against ``Sampler/guide``); 1: no autoguidance.
     public var guideScale: Float
-    /// The noise levels σ at which guidance applies (both ends included); nil: every step.
+    /// The noise levels σ at which classifier-free guidance applies (both ends included); nil: every step.
     public var sigmas: ClosedRange<Float>?
+    /// The noise levels σ at which autoguidance applies (both ends included); nil: every step.
+    public var guideSigmas: ClosedRange<Float>?
 
     /// Plain conditional sampling.
     public static let none = Guidance(scale: 1)
 
-    public init(scale: Float, guideScale: Float = 1, sigmas: ClosedRange<Float>? = nil) {
+    public init(scale: Float, guideScale: Float = 1, sigmas: ClosedRange<Float>? = nil,
+                guideSigmas: ClosedRange<Float>? = nil) {
         self.scale = scale
         self.guideScale = guideScale
         self.sigmas = sigmas
+        self.guideSigmas = guideSigmas
     }
 
     /// The guidance as a samples manifest records it: `"guidance_scale"`, `"guidance_interval"`
-    /// (`[low, high]`, or null for every step) and `"guide_scale"` (null without autoguidance).
+    /// (`[low, high]`, or null for every step), `"guide_scale"` (null without autoguidance)
+    /// and `"guide_interval"` (null for every step or without autoguidance).
     public var manifestFields: [String: Any] {
-        [
+        func ends(_ sigmas: ClosedRange<Float>?) -> Any {
+            sigmas.map { [Double($0.lowerBound), Double($0.upperBound)] } as Any? ?? NSNull()
+        }
+        return [
             "guidance_scale": Double(scale),
-            "guidance_interval": sigmas.map { [Double($0.lowerBound), Double($0.upperBound)] } as Any? ?? NSNull(),
+            "guidance_interval": ends(sigmas),
             "guide_scale": guideScale == 1 ? NSNull() : Double(guideScale) as Any,
+            "guide_interval": guideScale == 1 ? NSNull() : ends(guideSigmas),
         ]
     }
 
-    /// Whether a step at `timestep` of `schedule` is guided.
-    public func isActive(at timestep: Int, schedule: NoiseSchedule) -> Bool {
-        guard scale != 1 || guideScale != 1 else { return false }
-        guard let sigmas else { return true }
-        return sigmas.contains(schedule.noiseLevel(at: timestep))
+    /// The guidance in force at `timestep` of `schedule`: each scale where its interval holds
+    /// the step's noise level, 1 where it does not.
+    public func inForce(at timestep: Int, schedule: NoiseSchedule) -> Guidance {
+        let sigma = schedule.noiseLevel(at: timestep)
+        return Guidance(scale: sigmas?.contains(sigma) ?? true ? scale : 1,
+                        guideScale: guideSigmas?.contains(sigma) ?? true ? guideScale : 1)
     }
 }
 
-/// The noise levels guidance applies at, as a user names them: `all` (every step) or
+/// The noise levels a guidance applies at, as a user names them: `all` (every step) or
 /// `LOW:HIGH` (σ from LOW to HIGH, 0 ≤ LOW ≤ HIGH; `0:10` guides wherever σ ≤ 10).
 public enum GuidanceInterval: Equatable, Sendable {
     case everyStep

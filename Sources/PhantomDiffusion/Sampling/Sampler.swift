@@ -56,12 +56,13 @@ public final class Sampler {
             for i in 0..<x.count { x.data[i] *= scheduler.initNoiseSigma }
         }
         let timesteps = try scheduler.setTimesteps(steps)
-        let classFree = labels != nil && nullClass != nil && guidance.scale != 1
-        let canGuide = classFree || guidance.guideScale != 1
+        let conditional = labels != nil && nullClass != nil
         let schedule = scheduler.config.noiseSchedule
         for (k, t) in timesteps.enumerated() {
-            let output = canGuide && guidance.isActive(at: t, schedule: schedule)
-                ? guidedOutput(x, timestep: t, labels: labels, guidance: guidance, classFree: classFree)
+            let here = guidance.inForce(at: t, schedule: schedule)
+            let classFree = conditional && here.scale != 1
+            let output = classFree || here.guideScale != 1
+                ? guidedOutput(x, timestep: t, labels: labels, guidance: here, classFree: classFree)
                 : unet.forward(x, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels,
                                keepForBackward: false)
             var noise: Tensor?

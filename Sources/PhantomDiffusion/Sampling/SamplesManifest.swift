@@ -40,7 +40,7 @@ public struct SamplesManifest {
 
     /// The fields that say how the images were made, which ``read(folder:)`` returns.
     public static let runFields = ["model", "model_sha256", "scheduler", "steps", "guidance_scale", "guidance_interval",
-                                   "guide_model", "guide_scale", "seed"]
+                                   "guide_model", "guide_scale", "guide_interval", "seed"]
 
     /// The model folder as the user named it, and the SHA-256 of its weights file.
     public var model: String

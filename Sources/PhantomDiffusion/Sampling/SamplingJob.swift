@@ -40,12 +40,13 @@ public enum SamplingJob {
         public var steps: Int?
         /// DDIM's η.
         public var eta: Float = 0
-        /// Classifier-free guidance scale, the guide (a folder or `none`), its scale and the σ
-        /// interval (see ``ModelInfo/samplingGuidance(scale:guideScale:guideUsed:interval:)``).
+        /// Classifier-free guidance scale and σ interval, the guide (a folder or `none`), its
+        /// scale and σ interval (see ``ModelInfo/samplingGuidance(scale:guideScale:guideUsed:interval:guideInterval:)``).
         public var guidanceScale: Float?
+        public var guidanceInterval: GuidanceInterval?
         public var guide: String?
         public var guideScale: Float?
-        public var guidanceInterval: GuidanceInterval?
+        public var guideInterval: GuidanceInterval?
         /// The seed of the noise.
         public var seed: UInt64 = 0
         /// Images per model evaluation; changes the speed, never the images.
@@ -119,13 +120,14 @@ public enum SamplingJob {
         let steps = request.steps ?? defaultSteps(request.scheduler, trainingTimesteps: samplerConfig.numTrainTimesteps)
         let depth: BitDepth = (request.bits ?? info.bitDepth) == 16 ? .sixteen : .eight
         let guide = try AutoGuide.load(option: request.guide, for: folder, at: modelURL)
-        if request.guideScale != nil && guide == nil {
-            throw ModelError(path: request.model, reason: "an autoguidance scale needs a guide model, and none is given (its phantom.json names none)")
+        if (request.guideScale != nil || request.guideInterval != nil) && guide == nil {
+            throw ModelError(path: request.model, reason: "an autoguidance scale or interval needs a guide model, and none is given (its phantom.json names none)")
         }
         let sampler = Sampler(unet: folder.unet, scheduler: samplerConfig.makeScheduler(eta: request.eta),
                               nullClass: info.nullClass, guide: guide?.folder.unet)
         let guidance = info.samplingGuidance(scale: request.guidanceScale, guideScale: request.guideScale,
-                                             guideUsed: guide != nil, interval: request.guidanceInterval)
+                                             guideUsed: guide != nil, interval: request.guidanceInterval,
+                                             guideInterval: request.guideInterval)
         let draw = { (items: [SamplePlan.Item], seed: UInt64, progress: (Int) -> Void) throws(ModelError) -> [[Float]] in
             try sampler.sample(indices: items.map(\.noiseIndex), labels: items.first?.label == nil ? nil : items.map { $0.label! },
                                seed: seed, steps: steps, guidance: guidance, progress: progress).itemValues
@@ -163,7 +165,7 @@ public enum SamplingJob {
                 ? SyntheticImageIdentity(sampledFrom: request.model, modelSHA256: weightsHash, seed: request.seed,
                                          imageSeed: seeds[index], sampler: samplerConfig.kind.rawValue, steps: steps,
                                          eta: request.eta, guidance: guidance.scale,
-                                         autoguidance: guide.map { _ in "\(guidance.guideScale) by guide sha256 \(guideHash ?? "unknown")" },
+                                         autoguidance: guide.map { _ in autoguidanceRecord(guidance, guideHash: guideHash) },
                                          guidanceInterval: guidance.sigmas,
                                          className: item.className,
                                          label: item.label, number: item.number, noiseIndex: item.noiseIndex)
@@ -192,6 +194,12 @@ public enum SamplingJob {
     }
 
     /// Loads the training folder and applies ``MemorizedRedraw`` to `images`.
+    /// The autoguidance as a DICOM derivation names it: scale, interval (ASCII) and guide hash.
+    private static func autoguidanceRecord(_ guidance: Guidance, guideHash: String?) -> String {
+        let interval = guidance.guideSigmas.map { " at sigma \($0.lowerBound) to \($0.upperBound)" } ?? ""
+        return "\(guidance.guideScale)\(interval) by guide sha256 \(guideHash ?? "unknown")"
+    }
+
     private static func redrawMemorized(_ images: [[Float]], seed: UInt64, side: Int, training folder: String,
                                         maxRedraws: Int, onEvent: (Event) -> Void,
                                         draw: ([Int], UInt64) throws(ModelError) -> [[Float]]) throws(ModelError) -> MemorizedRedraw.Outcome {
