@@ -1,5 +1,5 @@
 # Phantom: `make test` on a fresh Debian 12 machine with Swift 6 installs what it needs and runs the suite.
-APT_PACKAGES := libopenblas-dev libpng-dev libturbojpeg0-dev libtiff-dev libnifti2-dev libdcmtk-dev libopenslide-dev libopenmpi-dev openmpi-bin
+APT_PACKAGES := libopenblas-dev libdnnl-dev libpng-dev libturbojpeg0-dev libtiff-dev libnifti2-dev libdcmtk-dev libopenslide-dev libopenmpi-dev openmpi-bin
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

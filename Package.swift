@@ -34,6 +34,10 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .systemLibrary(
+            name: "CDNNL",
+            providers: [.apt(["libdnnl-dev"])]
+        ),
+        .systemLibrary(
             name: "CPNG",
             pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]
@@ -75,7 +79,7 @@ let package = Package(
         ),
 
         // Tensor core: storage, GEMM, parallelFor, RNG, element-wise kernels.
-        .target(name: "PhantomTensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        .target(name: "PhantomTensor", dependencies: ["CBLAS", "CDNNL"], swiftSettings: kernelSettings),
 
         // Layers: forward/backward pairs, parameter tree, optimizer.
         .target(name: "PhantomLayers", dependencies: ["PhantomTensor"], swiftSettings: kernelSettings),

@@ -10,7 +10,8 @@ import PhantomTensor
 // of Benchmarks/README.md, one measurement per process (so peak RSS is its own).
 //
 //   phantom-benchmark --config tiny|small|cifar|conv|shapes|sgemm|PATH --mode train|sample|trainer|dp-train|allreduce [--batch N]
-//                     [--steps N] [--warmup N] [--threads N] [--conv automatic|im2col|winograd2|winograd4] [--json]
+//                     [--steps N] [--warmup N] [--threads N] [--conv automatic|im2col|winograd2|winograd4]
+//                     [--gemm auto|openblas|onednn] [--json]
 //
 // train: random t, Gaussian noise, add_noise, forward, MSE, backward, AdamW (lr 1e-4).
 // trainer: a step of `phantom train`'s Trainer (batch N of N random images in memory, v-prediction,
@@ -27,6 +28,7 @@ import PhantomTensor
 struct Arguments {
     var config = "tiny", mode = "train", batch: Int?, steps = 5, warmup = 2, threads = 2, json = false
     var convolution = Conv2d.Algorithm.automatic
+    var gemm: GemmBackend?
 
     init(_ list: [String]) {
         var iterator = list.dropFirst().makeIterator()
@@ -40,6 +42,12 @@ struct Arguments {
                 case "winograd2": convolution = .winogradF2
                 case "winograd4": convolution = .winogradF4
                 default: fail("--conv takes automatic, im2col, winograd2 or winograd4")
+                }
+            case "--gemm":
+                switch iterator.next() {
+                case "auto": gemm = nil
+                case let name? where GemmBackend(rawValue: name) != nil: gemm = GemmBackend(rawValue: name)
+                default: fail("--gemm takes auto, openblas or onednn")
                 }
             case "--config": config = iterator.next() ?? config
             case "--mode": mode = iterator.next() ?? mode
@@ -119,6 +127,7 @@ func peakResidentMiB() -> Double {
 
 let arguments = Arguments(CommandLine.arguments)
 Parallel.configure(threads: arguments.threads)
+GemmBackend.select(arguments.gemm)
 if arguments.config == "shapes" {
     print(convolutionShapesReport())
     exit(0)
@@ -259,7 +268,7 @@ let flopsPerStep = forwardFlops * (isTraining ? 3 : 1)
 let rate = Double(batch) / median
 let result: [String: Any] = [
     "engine": "phantom", "config": arguments.config, "mode": arguments.mode, "batch": batch,
-    "threads": arguments.threads, "processes": group.size, "median_s": median, "min_s": times.first!, "max_s": times.last!,
+    "threads": arguments.threads, "gemm": GemmBackend.current.rawValue, "processes": group.size, "median_s": median, "min_s": times.first!, "max_s": times.last!,
     isTraining ? "images_per_sec" : "evals_per_sec": rate,
     "gflops": flopsPerStep / median / 1e9, "forward_gflop_per_image": forwardFlops / Double(batch) / 1e9,
     "peak_rss_mib": peakResidentMiB(),
