@@ -50,6 +50,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Mirror images left-right at random (off by default: anatomy has a side).") var hflip = false
     @Option(help: "Probability of training a class-conditional model without its label (default \(TrainingOptions().labelDropout)).")
     var labelDropout: Double?
+    @Option(help: ArgumentHelp("Class balance α in [0, 1]: each epoch gives a class slots in proportion to (its image count)^(1−α), so rare classes come round more often; 1 visits every class equally, 0 (default) as the data has them. Not with DP-SGD.",
+                               valueName: "alpha"))
+    var classBalance: Double?
     @Option(help: ArgumentHelp("Tolerate up to N steps with a non-finite loss or gradient by skipping them (default 0).", valueName: "n"))
     var skipNonfinite: Int?
     @OptionGroup(title: "Differential privacy (DP-SGD)") var privacy: PrivacyOptionGroup
@@ -77,6 +80,7 @@ struct TrainCommand: ParsableCommand {
         if steps != nil && epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         if let labelDropout, !(0...1).contains(labelDropout) { throw ValidationError("--label-dropout must be in [0, 1]") }
+        if let classBalance, !(0...1).contains(classBalance) { throw ValidationError("--class-balance must be in [0, 1]") }
         if let snrGamma, !(snrGamma >= 0) { throw ValidationError("--snr-gamma must be 0 (off) or positive") }
         if initNewClasses && initFrom == nil { throw ValidationError("--init-new-classes goes with --init-from") }
         if initFrom != nil && unetConfig != nil { throw ValidationError("give --init-from or --unet-config, not both: the model fixes the configuration") }
@@ -149,6 +153,7 @@ struct TrainCommand: ParsableCommand {
         options.labelDropout = labelDropout ?? options.labelDropout
         options.skipNonFinite = skipNonfinite ?? options.skipNonFinite
         if let snrGamma { options.snrGamma = snrGamma > 0 ? snrGamma : nil }
+        if let classBalance { options.classBalance = classBalance > 0 ? classBalance : nil }
         request.options = options
         request.epochs = epochs
         request.predictionType = predictionType
@@ -226,7 +231,8 @@ struct TrainCommand: ParsableCommand {
             (warmupSteps != nil, "--warmup-steps"), (lrSchedule != nil, "--lr-schedule"), (steps != nil, "--steps"),
             (epochs != nil, "--epochs"), (emaDecay != nil, "--ema-decay"), (gradClip != nil, "--grad-clip"),
             (predictionType != nil, "--prediction-type"), (snrGamma != nil, "--snr-gamma"), (seed != nil, "--seed"),
-            (hflip, "--hflip"), (labelDropout != nil, "--label-dropout"), (skipNonfinite != nil, "--skip-nonfinite"),
+            (hflip, "--hflip"), (labelDropout != nil, "--label-dropout"), (classBalance != nil, "--class-balance"),
+            (skipNonfinite != nil, "--skip-nonfinite"),
             (skipBad, "--skip-bad"),
             (privacy.epsilon != nil, "--dp-epsilon"), (privacy.delta != nil, "--dp-delta"),
             (privacy.noiseMultiplier != nil, "--dp-noise-multiplier"), (privacy.maxGradNorm != nil, "--dp-max-grad-norm"),

@@ -42,4 +42,78 @@ import Testing
         var order = DataOrder(count: 1, seed: 3)
         #expect((0..<4).map { order.image(at: $0) } == [0, 0, 0, 0])
     }
+
+    // MARK: Class balance
+
+    /// 40 images: class 0 has 30, class 1 has 7, class 2 has 3 (labels interleaved).
+    static let labels: [Int] = {
+        var generator = FixedGenerator()
+        return (0..<40).map { $0 < 30 ? 0 : $0 < 37 ? 1 : 2 }.shuffled(using: &generator)
+    }()
+
+    static func classCounts(_ images: [Int]) -> [Int] {
+        var counts = [0, 0, 0]
+        for image in images { counts[labels[image]] += 1 }
+        return counts
+    }
+
+    @Test func fullBalanceGivesEveryClassTheSameShareOfAnEpoch() {
+        let order = DataOrder(labels: Self.labels, balance: 1, seed: 11)
+        // round(40 / 3) = 13 slots each.
+        #expect(order.epochLength == 39)
+        for epoch in 0..<4 {
+            #expect(Self.classCounts(order.images(ofEpoch: epoch)) == [13, 13, 13], "epoch \(epoch)")
+        }
+    }
+
+    @Test func noBalanceKeepsTheDataProportions() {
+        let order = DataOrder(labels: Self.labels, balance: 0, seed: 11)
+        #expect(order.epochLength == 40)
+        // Each class fills exactly its own count, so every epoch is a permutation of the data.
+        for epoch in 0..<3 { #expect(order.images(ofEpoch: epoch).sorted() == Array(0..<40)) }
+    }
+
+    @Test func halfBalanceSitsBetween() {
+        // Weights √30, √7, √3 of 40 slots: 22.2, 10.7, 7.0.
+        let order = DataOrder(labels: Self.labels, balance: 0.5, seed: 11)
+        #expect(Self.classCounts(order.images(ofEpoch: 0)) == [22, 11, 7])
+    }
+
+    @Test func aRareClassComesRoundEvenly() {
+        let order = DataOrder(labels: Self.labels, balance: 1, seed: 11)
+        let rare = (0..<40).filter { Self.labels[$0] == 2 }
+        // The rare class's visits over six epochs. Epoch e takes positions 13e ..< 13(e+1) of the
+        // class's own sequence of permutations of its 3 images, then mixes them among the others.
+        let visits = (0..<6).flatMap { epoch in order.images(ofEpoch: epoch).filter { Self.labels[$0] == 2 } }
+        #expect(visits.count == 78)
+        // 13 slots per epoch over 3 images: each epoch holds every rare image 4 or 5 times.
+        for epoch in 0..<6 {
+            let counts = rare.map { image in visits[(epoch * 13)..<((epoch + 1) * 13)].filter { $0 == image }.count }
+            #expect(counts.allSatisfy { $0 == 4 || $0 == 5 }, "epoch \(epoch): \(counts)")
+        }
+        // Over 78 visits (26 rounds of 3), every rare image comes exactly 26 times.
+        #expect(rare.map { image in visits.filter { $0 == image }.count } == [26, 26, 26])
+    }
+
+    @Test func balancedPositionsArePureFunctionsOfThePosition() {
+        var order = DataOrder(labels: Self.labels, balance: 0.7, seed: 4)
+        let forward = (0..<150).map { order.image(at: $0) }
+        var fresh = DataOrder(labels: Self.labels, balance: 0.7, seed: 4)
+        let backward = (0..<150).reversed().map { fresh.image(at: $0) }
+        #expect(Array(backward.reversed()) == forward)
+        var reseeded = DataOrder(labels: Self.labels, balance: 0.7, seed: 5)
+        #expect((0..<150).map { reseeded.image(at: $0) } != forward)
+    }
+}
+
+/// A fixed-sequence generator for building test labels (SplitMix64).
+struct FixedGenerator: RandomNumberGenerator {
+    var state: UInt64 = 42
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

@@ -3,6 +3,7 @@ import PhantomDiffusion
 import PhantomSafetensors
 import Testing
 import PhantomImaging
+import PhantomPrivacy
 
 /// Absurd sizes in input files and mismatched settings fail early with a clear error,
 /// before anything is allocated from them.
@@ -220,5 +221,20 @@ import PhantomImaging
         var options = TrainingOptions()
         options.batchSize = 0
         #expect(Self.trainerError(Self.makeUNet(), ShapedImages(), options: options) == "batch size and steps must be positive")
+    }
+
+    @Test func classBalanceNeedsClassesAndNoPrivacy() {
+        var options = TrainingOptions()
+        options.classBalance = 1
+        #expect(Self.trainerError(Self.makeUNet(), ShapedImages(), options: options)
+            == "class balance needs images in class folders; this data has 0 class")
+        #expect(Self.trainerError(Self.makeUNet(classEmbeds: 3), ShapedImages(classCount: 2), options: options) == nil)
+        options.privacy = DPSGDOptions(noiseMultiplier: 1, maxGradNorm: 1, sampleRate: 0.5, delta: 1e-5)
+        #expect(Self.trainerError(Self.makeUNet(classEmbeds: 3), ShapedImages(classCount: 2), options: options)?
+            .hasPrefix("class balance does not go with DP-SGD") == true)
+        options.privacy = nil
+        options.classBalance = 1.5
+        #expect(Self.trainerError(Self.makeUNet(classEmbeds: 3), ShapedImages(classCount: 2), options: options)
+            == "class balance must be in [0, 1], got 1.5")
     }
 }

@@ -118,7 +118,18 @@ public final class Trainer {
                           beta2: options.adamBeta2, epsilon: options.adamEpsilon, weightDecay: options.weightDecay)
         ema = ExponentialMovingAverage(module: unet, configuration: .init(
             maxDecay: options.emaMaxDecay, inverseGamma: options.emaInverseGamma, power: options.emaPower))
-        order = DataOrder(count: images.count, seed: options.seed)
+        if let balance = options.classBalance {
+            guard (0...1).contains(balance) else { throw .invalid("class balance must be in [0, 1], got \(balance)") }
+            guard images.classCount >= 2 else {
+                throw .invalid("class balance needs images in class folders; this data has \(images.classCount) class")
+            }
+            guard options.privacy == nil else {
+                throw .invalid("class balance does not go with DP-SGD: the privacy accounting needs every image sampled with the same probability")
+            }
+            order = DataOrder(labels: (0..<images.count).map { images.label(at: $0) ?? 0 }, balance: balance, seed: options.seed)
+        } else {
+            order = DataOrder(count: images.count, seed: options.seed)
+        }
         batch = TrainingBatch(batchSize: max(1, group.share(of: options.batchSize).count), resolution: images.resolution)
         parameters = unet.namedParameters.map(\.parameter)
     }

@@ -44,6 +44,10 @@ public struct TrainingOptions: Equatable, Sendable, Codable {
     /// γ of min-SNR-γ loss weighting (``NoiseSchedule/minSNRWeight(at:gamma:)``); nil
     /// weights every timestep equally.
     public var snrGamma: Double? = nil
+    /// Class balance α of the data order (``DataOrder/init(labels:balance:seed:)``): each
+    /// epoch gives class `c` slots in proportion to `n_c^(1−α)` for its `n_c` images, so
+    /// 1 visits every class equally often; nil keeps the data's own proportions (α = 0).
+    public var classBalance: Double? = nil
     /// How many steps with a non-finite loss or gradient may be skipped before the run stops.
     public var skipNonFinite = 0
     /// Train with DP-SGD (Poisson batches of expected size q·N, per-image clipping, Gaussian
