@@ -3,29 +3,14 @@ import CDNNL
 import Synchronization
 
 /// Row-major single-precision matrix product `C = alpha * op(A) * op(B) + beta * C`
-/// on one thread (see ``Parallel`` for who owns the cores), by ``GemmBackend/current``.
+/// on one thread (see ``Parallel`` for who owns the cores), by `backend` (default:
+/// ``GemmBackend/current``).
 ///
 /// `op(A)` is `m×k` and `op(B)` is `k×n`; `lda`, `ldb`, `ldc` are the row strides
 /// of the matrices as stored (before transposition). `countsFlops: false` leaves the
 /// product out of ``Profiler/gemmFlops``, for algorithms that count their nominal FLOPs.
-@inline(__always)
 public func gemm(
-    transposeA: Bool = false, transposeB: Bool = false,
-    m: Int, n: Int, k: Int,
-    alpha: Float = 1,
-    a: UnsafePointer<Float>, lda: Int,
-    b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0,
-    c: UnsafeMutablePointer<Float>, ldc: Int,
-    countsFlops: Bool = true
-) {
-    gemm(on: GemmBackend.current, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-         alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, countsFlops: countsFlops)
-}
-
-/// ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:countsFlops:)`` by a given library.
-public func gemm(
-    on backend: GemmBackend,
+    on backend: GemmBackend = .current,
     transposeA: Bool = false, transposeB: Bool = false,
     m: Int, n: Int, k: Int,
     alpha: Float = 1,
@@ -62,7 +47,7 @@ public func gemm(
     }
 }
 
-/// The library that computes ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:countsFlops:)``'s products.
+/// The library that computes ``gemm(on:transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:countsFlops:)``'s products.
 ///
 /// Both run single-threaded under ``Parallel``. Their sums run in different orders, so
 /// results agree to rounding, not bit for bit: the choice is a fixed function of the
@@ -100,7 +85,7 @@ public enum GemmBackend: String, CaseIterable, Sendable {
 
     private static let selected = Atomic<Int>(-1)
 
-    /// The library ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:countsFlops:)`` uses:
+    /// The library ``gemm(on:transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:countsFlops:)`` uses:
     /// the one ``select(_:)`` set, else ``automaticHere``.
     public static var current: GemmBackend {
         let index = selected.load(ordering: .relaxed)
