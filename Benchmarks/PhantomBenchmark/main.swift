@@ -28,7 +28,7 @@ import PhantomTensor
 struct Arguments {
     var config = "tiny", mode = "train", batch: Int?, steps = 5, warmup = 2, threads = 2, json = false
     var convolution = Conv2d.Algorithm.automatic
-    var gemm: GemmBackend?
+    var gemm = GemmBackend.Selection.auto
 
     init(_ list: [String]) {
         var iterator = list.dropFirst().makeIterator()
@@ -44,11 +44,10 @@ struct Arguments {
                 default: fail("--conv takes automatic, im2col, winograd2 or winograd4")
                 }
             case "--gemm":
-                switch iterator.next() {
-                case "auto": gemm = nil
-                case let name? where GemmBackend(rawValue: name) != nil: gemm = GemmBackend(rawValue: name)
-                default: fail("--gemm takes auto, openblas or onednn")
+                guard let selection = iterator.next().flatMap(GemmBackend.Selection.init(rawValue:)) else {
+                    fail("--gemm takes auto, openblas or onednn")
                 }
+                gemm = selection
             case "--config": config = iterator.next() ?? config
             case "--mode": mode = iterator.next() ?? mode
             case "--batch": batch = iterator.next().flatMap { Int($0) }

@@ -83,21 +83,28 @@ public enum GemmBackend: String, CaseIterable, Sendable {
         return automatic(openBLASCore: core, cpuHasAVX2FMA: phantom_cpu_has_avx2_fma() != 0)
     }
 
+    /// A choice of library as a user names it: one of them, or ``automaticHere``'s.
+    public enum Selection: String, CaseIterable, Sendable {
+        case auto, openblas, onednn
+
+        /// The library chosen, or nil for the machine's automatic choice.
+        public var backend: GemmBackend? { GemmBackend(rawValue: rawValue) }
+    }
+
     private static let selected = Atomic<Int>(-1)
 
     /// The library ``gemm(on:transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:countsFlops:)`` uses:
     /// the one ``select(_:)`` set, else ``automaticHere``.
     public static var current: GemmBackend {
         let index = selected.load(ordering: .relaxed)
-        if index >= 0 { return allCases[index] }
-        let choice = automaticHere
-        selected.store(allCases.firstIndex(of: choice)!, ordering: .relaxed)
-        return choice
+        return index >= 0 ? allCases[index] : select(.auto)
     }
 
-    /// Sets the library every later product uses (nil: ``automaticHere``).
-    public static func select(_ backend: GemmBackend?) {
-        let choice = backend ?? automaticHere
+    /// Sets the library every later product uses and returns it.
+    @discardableResult
+    public static func select(_ selection: Selection) -> GemmBackend {
+        let choice = selection.backend ?? automaticHere
         selected.store(allCases.firstIndex(of: choice)!, ordering: .relaxed)
+        return choice
     }
 }

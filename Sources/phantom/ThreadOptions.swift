@@ -8,7 +8,7 @@ struct ThreadOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Worker threads (default: all cores).", valueName: "n")) var threads: Int?
     @Option(help: ArgumentHelp("The matrix-product library: auto (OpenBLAS, or oneDNN where OpenBLAS does not know this CPU), openblas or onednn.",
                                valueName: "library"))
-    var gemm = GemmChoice.auto
+    var gemm = GemmBackend.Selection.auto
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -17,19 +17,8 @@ struct ThreadOptions: ParsableArguments {
     /// Sets ``Parallel``'s worker count to `threads` (or the number of cores) and ``GemmBackend``'s library.
     func apply() {
         Parallel.configure(threads: threads)
-        GemmBackend.select(gemm.backend)
+        GemmBackend.select(gemm)
     }
 }
 
-/// `--gemm`'s values: a ``GemmBackend`` or the machine's automatic choice.
-enum GemmChoice: String, CaseIterable, ExpressibleByArgument {
-    case auto, openblas, onednn
-
-    var backend: GemmBackend? {
-        switch self {
-        case .auto: nil
-        case .openblas: .openBLAS
-        case .onednn: .oneDNN
-        }
-    }
-}
+extension GemmBackend.Selection: ExpressibleByArgument {}

@@ -153,7 +153,7 @@ struct TrainCommand: ParsableCommand {
         options.labelDropout = labelDropout ?? options.labelDropout
         options.skipNonFinite = skipNonfinite ?? options.skipNonFinite
         if let snrGamma { options.snrGamma = snrGamma > 0 ? snrGamma : nil }
-        if let classBalance { options.classBalance = classBalance > 0 ? classBalance : nil }
+        options.classBalance = classBalance ?? options.classBalance
         request.options = options
         request.epochs = epochs
         request.predictionType = predictionType

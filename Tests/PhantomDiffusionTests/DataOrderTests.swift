@@ -102,4 +102,19 @@ import Testing
         var reseeded = DataOrder(labels: Self.labels, balance: 0.7, seed: 5)
         #expect((0..<150).map { reseeded.image(at: $0) } != forward)
     }
+
+    /// A trainer given class balance 0 visits the images in the natural order, as one given none.
+    @Test func zeroBalanceIsTheNaturalOrder() throws {
+        func sequence(_ balance: Double?) throws -> [Int] {
+            var options = TrainingOptions()
+            options.classBalance = balance
+            options.seed = 7
+            let trainer = try Trainer(unet: InputLimitTests.makeUNet(classEmbeds: 4),
+                                      images: InputLimitTests.ShapedImages(count: 9, classCount: 3),
+                                      schedule: NoiseSchedule(), options: options)
+            return (0..<27).map { trainer.order.image(at: $0) }
+        }
+        #expect(try sequence(0) == sequence(nil))
+        #expect(try sequence(1) != sequence(nil))
+    }
 }

@@ -108,4 +108,10 @@ func randomValues(_ count: Int, seed: UInt64) -> [Float] {
         // A CPU without AVX2 has nothing better than OpenBLAS's older kernels.
         #expect(GemmBackend.automatic(openBLASCore: "Prescott", cpuHasAVX2FMA: false) == .openBLAS)
     }
+
+    @Test func selectionsNameTheLibraries() {
+        #expect(GemmBackend.Selection.allCases.map(\.backend) == [nil, .openBLAS, .oneDNN])
+        #expect(GemmBackend.Selection(rawValue: "onednn")?.backend == .oneDNN)
+        #expect(GemmBackend.Selection(rawValue: "mkl") == nil)
+    }
 }

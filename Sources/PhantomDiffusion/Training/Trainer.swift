@@ -118,8 +118,9 @@ public final class Trainer {
                           beta2: options.adamBeta2, epsilon: options.adamEpsilon, weightDecay: options.weightDecay)
         ema = ExponentialMovingAverage(module: unet, configuration: .init(
             maxDecay: options.emaMaxDecay, inverseGamma: options.emaInverseGamma, power: options.emaPower))
-        if let balance = options.classBalance {
-            guard (0...1).contains(balance) else { throw .invalid("class balance must be in [0, 1], got \(balance)") }
+        let balance = options.classBalance ?? 0
+        guard (0...1).contains(balance) else { throw .invalid("class balance must be in [0, 1], got \(balance)") }
+        if balance > 0 {
             guard images.classCount >= 2 else {
                 throw .invalid("class balance needs images in class folders; this data has \(images.classCount) class")
             }

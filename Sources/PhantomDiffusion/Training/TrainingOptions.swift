@@ -46,7 +46,7 @@ public struct TrainingOptions: Equatable, Sendable, Codable {
     public var snrGamma: Double? = nil
     /// Class balance α of the data order (``DataOrder/init(labels:balance:seed:)``): each
     /// epoch gives class `c` slots in proportion to `n_c^(1−α)` for its `n_c` images, so
-    /// 1 visits every class equally often; nil keeps the data's own proportions (α = 0).
+    /// 1 visits every class equally often; nil or 0 keeps the natural order.
     public var classBalance: Double? = nil
     /// How many steps with a non-finite loss or gradient may be skipped before the run stops.
     public var skipNonFinite = 0
