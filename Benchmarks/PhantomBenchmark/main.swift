@@ -11,7 +11,7 @@ import PhantomTensor
 //
 //   phantom-benchmark --config tiny|small|cifar|conv|shapes|sgemm|PATH --mode train|sample|trainer|dp-train|allreduce [--batch N]
 //                     [--steps N] [--warmup N] [--threads N] [--conv automatic|im2col|winograd2|winograd4]
-//                     [--gemm auto|openblas|onednn] [--json]
+//                     [--gemm auto|openblas|onednn] [--images-per-pass N] [--json]
 //
 // train: random t, Gaussian noise, add_noise, forward, MSE, backward, AdamW (lr 1e-4).
 // trainer: a step of `phantom train`'s Trainer (batch N of N random images in memory, v-prediction,
@@ -21,7 +21,8 @@ import PhantomTensor
 // Under mpirun, trainer and dp-train run data-parallel over the processes (batch N is the global
 // batch; images/s are global), and allreduce times one all-reduce of the configuration's
 // gradient (its parameter count in floats), as a data-parallel step makes; rank 0 reports.
-// sample: one forward and one DDPM step per image per step. FLOPs are the GEMM
+// sample: one forward and one DDPM step per image per step, the forward `--images-per-pass` images at
+// a time (default: UNet2D's, which bounds the activation memory; see UNet2D.predict). FLOPs are the GEMM
 // operations of one forward pass (convolutions, linear layers and attention
 // products, as torch's flop counter counts them), ×3 for a training step.
 
@@ -29,6 +30,7 @@ struct Arguments {
     var config = "tiny", mode = "train", batch: Int?, steps = 5, warmup = 2, threads = 2, json = false
     var convolution = Conv2d.Algorithm.automatic
     var gemm = GemmBackend.Selection.auto
+    var imagesPerPass: Int?
 
     init(_ list: [String]) {
         var iterator = list.dropFirst().makeIterator()
@@ -53,6 +55,7 @@ struct Arguments {
             case "--batch": batch = iterator.next().flatMap { Int($0) }
             case "--steps": steps = iterator.next().flatMap { Int($0) } ?? steps
             case "--warmup": warmup = iterator.next().flatMap { Int($0) } ?? warmup
+            case "--images-per-pass": imagesPerPass = iterator.next().flatMap { Int($0) }.map { max(1, $0) }
             case "--threads": threads = iterator.next().flatMap { Int($0) } ?? threads
             default: fail("unknown argument \(flag)")
             }
@@ -148,6 +151,7 @@ if let preset = UNetConfig.preset(arguments.config) {
 let batch = arguments.batch ?? (arguments.mode == "sample" ? 16 : 8)
 let unet = UNet2D(config: config)
 unet.setConvolutionAlgorithm(arguments.convolution)
+if let imagesPerPass = arguments.imagesPerPass { unet.imagesPerPass = imagesPerPass }
 unet.initializeParameters(seed: 1)
 let size = config.sampleSize
 let shape = [batch, config.inChannels, size, size]
@@ -157,8 +161,11 @@ let schedule = NoiseSchedule()
 // FLOPs of one forward pass, counted on the GEMMs it runs.
 let probe = Tensor(zeros: shape)
 Profiler.reset(enabled: true)
-_ = unet.forward(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels,
-                 keepForBackward: arguments.mode != "sample")
+if arguments.mode == "sample" {
+    _ = unet.predict(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels)
+} else {
+    _ = unet.forward(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels)
+}
 let forwardFlops = Double(Profiler.gemmFlops)
 Profiler.reset(enabled: false)
 
@@ -221,8 +228,7 @@ if arguments.mode == "allreduce" {
     RandomStream(seed: 7).fillGaussian(sample.data, count: sample.count)
     step = { index in
         let t = 999 - index % 1000
-        let output = unet.forward(sample, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels,
-                                  keepForBackward: false)
+        let output = unet.predict(sample, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels)
         RandomStream(seed: 9, UInt32(index)).fillGaussian(noise.data, count: noise.count)
         scheduler.step(modelOutput: output, timestep: t, sample: sample, noise: noise, into: sample)
     }
@@ -267,7 +273,7 @@ let flopsPerStep = forwardFlops * (isTraining ? 3 : 1)
 let rate = Double(batch) / median
 let result: [String: Any] = [
     "engine": "phantom", "config": arguments.config, "mode": arguments.mode, "batch": batch,
-    "threads": arguments.threads, "gemm": GemmBackend.current.rawValue, "processes": group.size, "median_s": median, "min_s": times.first!, "max_s": times.last!,
+    "threads": arguments.threads, "images_per_pass": unet.imagesPerPass, "gemm": GemmBackend.current.rawValue, "processes": group.size, "median_s": median, "min_s": times.first!, "max_s": times.last!,
     isTraining ? "images_per_sec" : "evals_per_sec": rate,
     "gflops": flopsPerStep / median / 1e9, "forward_gflop_per_image": forwardFlops / Double(batch) / 1e9,
     "peak_rss_mib": peakResidentMiB(),

@@ -34,6 +34,13 @@ public final class UNet2D: Module {
     private var finalHidden: Tensor?, outputInput: Tensor?
     /// The last forward's result and backward's `dL/dsample`, valid until the next forward.
     private var results: [Tensor] = []
+    /// The most images ``predict(_:timesteps:classLabels:)`` sends through the network in one
+    /// pass (see there); at least 1.
+    public var imagesPerPass: Int {
+        didSet { imagesPerPass = max(1, imagesPerPass) }
+    }
+    /// ``predict(_:timesteps:classLabels:)``'s result when it took more than one pass.
+    var predicted: Tensor?
 
     /// Builds the network for `config` with every parameter zero (load or initialise weights next).
     public init(config: UNetConfig) {
@@ -85,6 +92,7 @@ public final class UNet2D: Module {
                             appliesSiLU: true, workspace: workspace)
         convOut = Conv2d(inChannels: channels[0], outChannels: config.outChannels, kernel: 3, padding: 1,
                          workspace: workspace)
+        imagesPerPass = Self.defaultImagesPerPass(config)
     }
 
     public func visitParameters(prefix: String, _ visit: (String, Parameter) -> Void) {

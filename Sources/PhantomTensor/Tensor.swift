@@ -85,6 +85,14 @@ public final class Tensor: @unchecked Sendable {
         return Tensor(zeros: shape)
     }
 
+    /// A view of the items `range` of the first axis: `[N, …]` → `[range.count, …]` over the
+    /// same memory (valid while this tensor lives).
+    public func items(_ range: Range<Int>) -> Tensor {
+        precondition(!shape.isEmpty && range.lowerBound >= 0 && range.upperBound <= shape[0], "items \(range) of \(shape)")
+        let perItem = shape[0] == 0 ? 0 : count / shape[0]
+        return Tensor(viewing: data + range.lowerBound * perItem, shape: [range.count] + shape.dropFirst(), owner: self)
+    }
+
     /// The elements as an array (for tests and I/O, not for hot loops).
     public var values: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
 

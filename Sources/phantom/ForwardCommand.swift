@@ -53,7 +53,7 @@ struct ForwardCommand: ParsableCommand {
             } else if file["class_labels"] != nil {
                 throw CommandError("\(input): \"class_labels\" given but the model is not class-conditional")
             }
-            let result = unet.forward(sample, timesteps: timesteps, classLabels: labels, keepForBackward: false)
+            let result = unet.predict(sample, timesteps: timesteps, classLabels: labels)
             try SafetensorsWriter.write([.float32("sample", shape: result.shape, UnsafeBufferPointer(result.buffer))],
                                         to: URL(fileURLWithPath: output))
             print("wrote \(output): sample \(result.shape)")

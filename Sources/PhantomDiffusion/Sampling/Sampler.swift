@@ -63,8 +63,7 @@ public final class Sampler {
             let classFree = conditional && here.scale != 1
             let output = classFree || here.guideScale != 1
                 ? guidedOutput(x, timestep: t, labels: labels, guidance: here, classFree: classFree)
-                : unet.forward(x, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels,
-                               keepForBackward: false)
+                : unet.predict(x, timesteps: Array(repeating: Float(t), count: batch), classLabels: labels)
             var noise: Tensor?
             if scheduler.needsNoise(at: t) {
                 let n = Tensor.reusing(stepNoise, shape: shape)
@@ -96,15 +95,13 @@ public final class Sampler {
             doubled = input
             input.data.update(from: x.data, count: count)
             (input.data + count).update(from: x.data, count: count)
-            strong = unet.forward(input, timesteps: Array(repeating: Float(timestep), count: 2 * batch),
-                                  classLabels: labels! + Array(repeating: nullClass!, count: batch), keepForBackward: false)
+            strong = unet.predict(input, timesteps: Array(repeating: Float(timestep), count: 2 * batch),
+                                  classLabels: labels! + Array(repeating: nullClass!, count: batch))
         } else {
-            strong = unet.forward(x, timesteps: Array(repeating: Float(timestep), count: batch), classLabels: labels,
-                                  keepForBackward: false)
+            strong = unet.predict(x, timesteps: Array(repeating: Float(timestep), count: batch), classLabels: labels)
         }
         let weak = guidance.guideScale == 1 ? nil
-            : guide!.forward(x, timesteps: Array(repeating: Float(timestep), count: batch), classLabels: labels,
-                             keepForBackward: false)
+            : guide!.predict(x, timesteps: Array(repeating: Float(timestep), count: batch), classLabels: labels)
         let result = Tensor.reusing(guided, shape: x.shape)
         guided = result
         let (w, a) = (guidance.scale, guidance.guideScale - 1)
