@@ -28,6 +28,13 @@ public struct ModelFolder {
 
     static let weightsName = "diffusion_pytorch_model.safetensors"
 
+    /// The folder of a model folder's U-Net: `unet/` in the pipeline layout, else the folder itself.
+    static func unetFolder(in url: URL) -> URL {
+        let pipelineUNet = url.appendingPathComponent("unet")
+        return FileManager.default.fileExists(atPath: pipelineUNet.appendingPathComponent("config.json").path)
+            ? pipelineUNet : url
+    }
+
     /// Reads a model folder (pipeline layout or a bare `unet/` folder).
     public static func load(from url: URL) throws(ModelError) -> ModelFolder {
         let fileManager = FileManager.default
@@ -35,9 +42,7 @@ public struct ModelFolder {
         guard fileManager.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ModelError(path: url.path, reason: "no such model folder")
         }
-        let pipelineUNet = url.appendingPathComponent("unet")
-        let unetFolder = fileManager.fileExists(atPath: pipelineUNet.appendingPathComponent("config.json").path)
-            ? pipelineUNet : url
+        let unetFolder = unetFolder(in: url)
         let configURL = unetFolder.appendingPathComponent("config.json")
         guard fileManager.fileExists(atPath: configURL.path) else {
             throw ModelError(path: url.path, reason: "not a model folder: neither unet/config.json nor config.json exists")

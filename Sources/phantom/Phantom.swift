@@ -16,6 +16,6 @@ struct Phantom: ParsableCommand {
             "error: <file>: <reason>" and exits non-zero.
             """,
         subcommands: [DatasetCommand.self, TrainCommand.self, SampleCommand.self, AuditCommand.self,
-                      EvaluateCommand.self, ForwardCommand.self]
+                      EvaluateCommand.self, ForwardCommand.self, BlendCommand.self]
     )
 }
