@@ -13,7 +13,8 @@ import PhantomTensor
 //                     [--steps N] [--warmup N] [--threads N] [--conv automatic|im2col|winograd2|winograd4]
 //                     [--gemm auto|openblas|onednn] [--images-per-pass N] [--json]
 //
-// train: random t, Gaussian noise, add_noise, forward, MSE, backward, AdamW (lr 1e-4).
+// train: random t, Gaussian noise, add_noise, forward, MSE, backward, AdamW (lr 1e-4); forward and
+// backward `--images-per-pass` images at a time (UNet2D.trainingPass).
 // trainer: a step of `phantom train`'s Trainer (batch N of N random images in memory, v-prediction,
 // min-SNR-γ 5, AdamW, EMA). dp-train: the same Trainer's DP-SGD step with q = 1 (so each step
 // clips, sums and noises exactly N per-image gradients), σ = 1, C = 1, one noise draw; the ratio
@@ -161,11 +162,8 @@ let schedule = NoiseSchedule()
 // FLOPs of one forward pass, counted on the GEMMs it runs.
 let probe = Tensor(zeros: shape)
 Profiler.reset(enabled: true)
-if arguments.mode == "sample" {
-    _ = unet.predict(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels)
-} else {
-    _ = unet.forward(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels)
-}
+// (Without keeping activations, in the passes' groups: the same GEMMs, and no memory beyond a step's.)
+_ = unet.predict(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels)
 let forwardFlops = Double(Profiler.gemmFlops)
 Profiler.reset(enabled: false)
 
@@ -217,9 +215,12 @@ if arguments.mode == "allreduce" {
         RandomStream(seed: 9, UInt32(index)).fillGaussian(noise.data, count: noise.count)
         schedule.addNoise(original: clean, noise: noise, timesteps: timesteps, into: noisy)
         unet.zeroGradients()
-        let output = unet.forward(noisy, timesteps: timesteps.map(Float.init), classLabels: labels)
-        _ = MeanSquaredError.lossAndGradient(prediction: output, target: noise, gradient: gradient)
-        unet.backward(gradient)
+        unet.trainingPass(noisy, timesteps: timesteps.map(Float.init), classLabels: labels) { images, output in
+            let groupGradient = gradient.items(images)
+            _ = MeanSquaredError.lossAndGradient(prediction: output, target: noise.items(images), imageWeights: nil,
+                                                 gradient: groupGradient, divisor: noise.count)
+            return groupGradient
+        }
         optimizer.step()
     }
 } else {

@@ -167,22 +167,29 @@ public final class Trainer {
         schedule.target(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.target)
         // The cached list: zeroGradients() would rebuild every parameter's name each step.
         for parameter in parameters { parameter.gradient.zero() }
-        let output = unet.forward(batch.noisy, timesteps: batch.timesteps.map(Float.init),
-                                  classLabels: nullClass == nil ? nil : batch.labels,
-                                  dropoutKey: unet.config.dropout > 0
-                                      ? DropoutKey(seed: options.seed, step: step, imageIndices: batch.positions) : nil)
         if let gamma = options.snrGamma {
             for j in 0..<batch.size { batch.lossWeights[j] = Double(schedule.minSNRWeight(at: batch.timesteps[j], gamma: Float(gamma))) }
         }
-        let loss = MeanSquaredError.lossAndGradient(prediction: output, target: batch.target,
-                                                    imageWeights: options.snrGamma == nil ? nil : batch.lossWeights,
-                                                    gradient: batch.outputGradient,
-                                                    divisor: meanOverImages.map { $0 * batch.pixels })
-        if batchShare != 1 {
-            let scale = Float(batchShare), gradient = batch.outputGradient.data
-            for i in 0..<batch.outputGradient.count { gradient[i] *= scale }
+        // DP-SGD's per-example gradient rows are indexed by image within one pass: a private
+        // step makes one pass; otherwise the U-Net's groups bound the memory.
+        let divisor = (meanOverImages ?? batch.size) * batch.pixels
+        var loss = 0.0
+        let dropout = unet.config.dropout > 0
+        let (seed, step, positions) = (options.seed, step, batch.positions)
+        unet.trainingPass(batch.noisy, timesteps: batch.timesteps.map(Float.init),
+                          classLabels: nullClass == nil ? nil : batch.labels,
+                          dropoutKey: dropout ? { DropoutKey(seed: seed, step: step, imageIndices: Array(positions[$0])) } : nil,
+                          imagesPerPass: options.privacy == nil ? nil : batch.size) { group, output in
+            let gradient = batch.outputGradient.items(group)
+            loss += MeanSquaredError.lossAndGradient(prediction: output, target: batch.target.items(group),
+                                                     imageWeights: options.snrGamma == nil ? nil : Array(batch.lossWeights[group]),
+                                                     gradient: gradient, divisor: divisor)
+            if batchShare != 1 {
+                let scale = Float(batchShare)
+                for i in 0..<gradient.count { gradient.data[i] *= scale }
+            }
+            return gradient
         }
-        unet.backward(batch.outputGradient)
         return loss * batchShare
     }
 
