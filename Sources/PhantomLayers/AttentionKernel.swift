@@ -70,9 +70,8 @@ struct AttentionKernel {
     private func softmaxRow(_ query: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                             into weights: UnsafeMutablePointer<Float>) -> (Float, Float) {
         scores(query, q: q, k: k, into: weights)
-        var largest = -Float.infinity
-        for j in 0..<tokens { largest = max(largest, weights[j]) }
-        for j in 0..<tokens { weights[j] = fastExp(weights[j] - largest) }
+        let largest = maximum(weights, count: tokens)
+        exponentiate(weights, count: tokens, minus: largest)
         let inverse = 1 / LaneSums.sum(weights, count: tokens)
         for j in 0..<tokens { weights[j] *= inverse }
         return (largest, inverse)
@@ -83,18 +82,30 @@ struct AttentionKernel {
     private func weightsRow(_ query: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                             largest: Float, inverse: Float, into weights: UnsafeMutablePointer<Float>) {
         scores(query, q: q, k: k, into: weights)
-        for j in 0..<tokens { weights[j] = fastExp(weights[j] - largest) * inverse }
+        exponentiate(weights, count: tokens, minus: largest, times: inverse)
     }
 
-    /// `scale · Σ_c q[c, i] k[c, j]` for every key token `j`.
+    /// `scale · Σ_c q[c, i] k[c, j]` for every key token `j`, summed over channels in order;
+    /// 16 keys at a time in a register across the channels.
     @inline(__always)
     private func scores(_ query: Int, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
                         into row: UnsafeMutablePointer<Float>) {
         let count = tokens
-        row.update(repeating: 0, count: count)
-        for channel in 0..<depth {
-            let x = scale * q[channel * count + query], kRow = k + channel * count
-            for j in 0..<count { row[j] += x * kRow[j] }
+        var j = 0
+        while j + 16 <= count {
+            var sums = SIMD16<Float>()
+            for channel in 0..<depth {
+                let x = scale * q[channel * count + query]
+                sums += x * UnsafeRawPointer(k + channel * count + j).loadUnaligned(as: SIMD16<Float>.self)
+            }
+            UnsafeMutableRawPointer(row + j).storeBytes(of: sums, as: SIMD16<Float>.self)
+            j += 16
+        }
+        while j < count {
+            var sum: Float = 0
+            for channel in 0..<depth { sum += scale * q[channel * count + query] * k[channel * count + j] }
+            row[j] = sum
+            j += 1
         }
     }
 

@@ -19,3 +19,106 @@ func fastExp(_ x: Float) -> Float {
     let scale = Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
     return p * scale
 }
+
+/// ``fastExp(_:)`` of 16 values at once, equal to the scalar function lane by lane, bit for
+/// bit (NaN included). Swift's generic SIMD `pointwiseMin`/`pointwiseMax` and `rounded` run
+/// lane by lane (14 and 3 ns a value measured here), so the clamp is two masked replaces with
+/// the scalar `max`/`min` semantics, and `n` is rounded by adding `1.5·2²³` (exact, to nearest
+/// even, for the clamped range), whose bits also give `2ⁿ`: about 1 ns a value against 7 for
+/// the scalar loop, which does not vectorise.
+@inline(__always)
+func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    var atLeast = x
+    atLeast.replace(with: -87.3, where: .!(x .>= -87.3))       // max(−87.3, x)
+    var clamped = atLeast
+    clamped.replace(with: 88.3, where: .!(atLeast .< 88.3))    // min(88.3, ·)
+    let shifted = clamped * 1.442_695_04 + 12_582_912          // bits: 0x4B40_0000 + n
+    let n = shifted - 12_582_912
+    let r = clamped - n * 0.693_145_75 - n * 1.428_606_8e-6
+    var p = SIMD16<Float>(repeating: 1.0 / 720)
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let exponent = (unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    return p * unsafeBitCast(exponent, to: SIMD16<Float>.self)
+}
+
+/// `row[j] = fastExp(row[j] − shift) · factor` for `count` values, 16 at a time.
+@inline(__always)
+func exponentiate(_ row: UnsafeMutablePointer<Float>, count: Int, minus shift: Float, times factor: Float = 1) {
+    var j = 0
+    let shiftVector = SIMD16<Float>(repeating: shift), factorVector = SIMD16<Float>(repeating: factor)
+    while j + 16 <= count {
+        let raw = UnsafeMutableRawPointer(row + j)
+        raw.storeBytes(of: fastExp(raw.loadUnaligned(as: SIMD16<Float>.self) - shiftVector) * factorVector,
+                       as: SIMD16<Float>.self)
+        j += 16
+    }
+    while j < count {
+        row[j] = fastExp(row[j] - shift) * factor
+        j += 1
+    }
+}
+
+/// The largest of `count` values (at least one), 16 lanes at a time.
+@inline(__always)
+func maximum(_ row: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD16<Float>(repeating: -.infinity)
+    var j = 0
+    while j + 16 <= count {
+        let values = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
+        lanes.replace(with: values, where: values .> lanes)
+        j += 16
+    }
+    var largest = lanes.max()
+    while j < count {
+        largest = max(largest, row[j])
+        j += 1
+    }
+    return largest
+}
+
+/// `out[p] = silu(source[p]·scale + shift)` for `count` values, `silu(v) = v / (1 + e⁻ᵛ)`,
+/// 16 at a time and bit for bit as the scalar expression.
+@inline(__always)
+func affineSiLU(_ source: UnsafePointer<Float>, scale: Float, shift: Float, into out: UnsafeMutablePointer<Float>,
+                count: Int) {
+    var p = 0
+    let scaleVector = SIMD16<Float>(repeating: scale), shiftVector = SIMD16<Float>(repeating: shift)
+    while p + 16 <= count {
+        let v = UnsafeRawPointer(source + p).loadUnaligned(as: SIMD16<Float>.self) * scaleVector + shiftVector
+        UnsafeMutableRawPointer(out + p).storeBytes(of: v / (1 + fastExp(-v)), as: SIMD16<Float>.self)
+        p += 16
+    }
+    while p < count {
+        let v = source[p] * scale + shift
+        out[p] = v / (1 + fastExp(-v))
+        p += 1
+    }
+}
+
+/// `gradient[p] *= silu′(v)` for `v = source[p]·scale + shift`, with `silu′(v) = s(1 + v(1 − s))`,
+/// `s = 1 / (1 + e⁻ᵛ)` — backward through ``affineSiLU(_:scale:shift:into:count:)``, 16 at a
+/// time and bit for bit as the scalar expression.
+@inline(__always)
+func multiplyBySiLUDerivative(_ gradient: UnsafeMutablePointer<Float>, source: UnsafePointer<Float>, scale: Float,
+                              shift: Float, count: Int) {
+    var p = 0
+    let scaleVector = SIMD16<Float>(repeating: scale), shiftVector = SIMD16<Float>(repeating: shift)
+    while p + 16 <= count {
+        let v = UnsafeRawPointer(source + p).loadUnaligned(as: SIMD16<Float>.self) * scaleVector + shiftVector
+        let s = 1 / (1 + fastExp(-v))
+        let raw = UnsafeMutableRawPointer(gradient + p)
+        raw.storeBytes(of: raw.loadUnaligned(as: SIMD16<Float>.self) * s * (1 + v * (1 - s)), as: SIMD16<Float>.self)
+        p += 16
+    }
+    while p < count {
+        let v = source[p] * scale + shift
+        let s = 1 / (1 + fastExp(-v))
+        gradient[p] = gradient[p] * s * (1 + v * (1 - s))
+        p += 1
+    }
+}

@@ -85,10 +85,7 @@ public final class GroupNorm: Module {
             let scale = gamma[channel] * r, shift = beta[channel] - m * scale
             let line = source + c * pixels, out = target + c * pixels
             if appliesSiLU {
-                for p in 0..<pixels {
-                    let v = line[p] * scale + shift
-                    out[p] = v / (1 + fastExp(-v))
-                }
+                affineSiLU(line, scale: scale, shift: shift, into: out, count: pixels)
             } else {
                 for p in 0..<pixels { out[p] = line[p] * scale + shift }
             }
@@ -141,11 +138,7 @@ public final class GroupNorm: Module {
                             if silu {
                                 // dL/d(norm) = dL/dy · σ(v)(1 + v(1 − σ(v))), v rebuilt as in forward.
                                 let scale = gamma[channel] * r, shift = beta[channel] - m * scale
-                                for p in 0..<pixels {
-                                    let v = line[p] * scale + shift
-                                    let s = 1 / (1 + fastExp(-v))
-                                    gradLine[p] = gradLine[p] * s * (1 + v * (1 - s))
-                                }
+                                multiplyBySiLUDerivative(gradLine, source: line, scale: scale, shift: shift, count: pixels)
                             }
                             let sumDy = LaneSums.sum(gradLine, count: pixels)
                             let sumDyNormalized = r * LaneSums.dot(gradLine, line, centeredAt: m, count: pixels)

@@ -120,4 +120,32 @@ import Testing
         #expect(fastExp(-200) >= 0 && fastExp(-200) < 1e-37)
         #expect(fastExp(200).isFinite)
     }
+
+    /// The 16-lane exponential, and the row helpers built on it, equal the scalar function
+    /// bit for bit (attention's backward recomputes forward's weights and relies on it).
+    @Test func sixteenLanesEqualTheScalarFunctionBitForBit() {
+        var values: [Float] = [-200, -87.3, -87.29, -0.0, 0, 1e-30, 0.5, 88.29, 88.3, 200]
+        var x: Float = -90
+        while x < 90 { values.append(x); x += 0.0173 }
+        while values.count % 16 != 5 { values.append(Float(values.count) * 0.01) }  // a tail past the last full 16
+        for start in stride(from: 0, to: values.count - 16, by: 16) {
+            let lanes = fastExp(SIMD16<Float>(values[start..<(start + 16)]))
+            for lane in 0..<16 {
+                #expect(lanes[lane].bitPattern == fastExp(values[start + lane]).bitPattern, "\(values[start + lane])")
+            }
+        }
+        var row = values
+        row.withUnsafeMutableBufferPointer { exponentiate($0.baseAddress!, count: $0.count, minus: 1.5, times: 0.25) }
+        #expect(zip(row, values).allSatisfy { $0.bitPattern == (fastExp($1 - 1.5) * 0.25).bitPattern })
+        #expect(values.withUnsafeBufferPointer { maximum($0.baseAddress!, count: $0.count) } == values.max())
+        #expect([Float(-3), -1, -2].withUnsafeBufferPointer { maximum($0.baseAddress!, count: 3) } == -1)
+        var activated = [Float](repeating: 0, count: values.count)
+        activated.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { affineSiLU($0.baseAddress!, scale: 0.7, shift: -0.2, into: out.baseAddress!, count: $0.count) }
+        }
+        #expect(zip(activated, values).allSatisfy { out, x in
+            let v = x * 0.7 + -0.2
+            return out.bitPattern == (v / (1 + fastExp(-v))).bitPattern
+        })
+    }
 }
