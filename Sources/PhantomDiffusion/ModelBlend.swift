@@ -1,5 +1,4 @@
 import Foundation
-import PhantomSafetensors
 
 /// Weight-space blending of a fine-tuned model with the model it started from (WiSE-FT,
 /// Wortsman et al. 2022, "Robust fine-tuning of zero-shot models"): every parameter becomes
@@ -40,21 +39,9 @@ public enum ModelBlend {
                 b[i] = Float((1 - weight) * Double(a[i]) + weight * Double(b[i]))
             }
         }
-        let fileManager = FileManager.default
-        let staging = StagedDirectory.staging(for: destination)
-        do {
-            try fileManager.copyItem(at: tuned, to: staging)
-            let weightsURL = ModelFolder.unetFolder(in: staging).appendingPathComponent(ModelFolder.weightsName)
-            try blended.saveWeights(to: weightsURL)
-            try StagedDirectory.commit(staging, to: destination)
-            StagedDirectory.removeLeftovers(in: destination.deletingLastPathComponent(),
-                                            namePrefix: destination.lastPathComponent + ".")
-        } catch let error as ModelError {
-            try? fileManager.removeItem(at: staging)
-            throw error
-        } catch {
-            try? fileManager.removeItem(at: staging)
-            throw ModelError(path: destination.path, reason: "cannot write the model folder (\(fileErrorReason(error, path: destination)))")
+        try ModelFolder.writeStaged(to: destination) { staging in
+            try FileManager.default.copyItem(at: tuned, to: staging)
+            try blended.saveWeights(to: ModelFolder.unetFolder(in: staging).appendingPathComponent(ModelFolder.weightsName))
         }
         return blended
     }

@@ -75,10 +75,8 @@ public struct ModelFolder {
     /// Writes the folder to `url`, replacing what is there only once everything is
     /// written (the new folder is built beside it, then renamed into place).
     public func write(to url: URL) throws(ModelError) {
-        let fileManager = FileManager.default
-        let parent = url.deletingLastPathComponent()
-        let staging = StagedDirectory.staging(for: url)
-        do {
+        try Self.writeStaged(to: url) { staging in
+            let fileManager = FileManager.default
             try fileManager.createDirectory(at: staging.appendingPathComponent("unet"), withIntermediateDirectories: true)
             let index: [String: Any] = [
                 "_class_name": "DDPMPipeline", "_diffusers_version": "0.42.1",
@@ -93,13 +91,23 @@ public struct ModelFolder {
                 try schedulerConfig.jsonData().write(to: staging.appendingPathComponent("scheduler/\(SchedulerConfig.fileName)"))
             }
             try info.jsonData().write(to: staging.appendingPathComponent(ModelInfo.fileName))
+        }
+    }
+
+    /// Makes a model folder at `url` with `build`, which fills the folder it is given: built
+    /// under a hidden name beside `url`, then put in place (``StagedDirectory``). On any error
+    /// `url` is left as it was and the half-built folder is removed.
+    static func writeStaged(to url: URL, _ build: (URL) throws -> Void) throws(ModelError) {
+        let staging = StagedDirectory.staging(for: url)
+        do {
+            try build(staging)
             try StagedDirectory.commit(staging, to: url)
-            StagedDirectory.removeLeftovers(in: parent, namePrefix: url.lastPathComponent + ".")
+            StagedDirectory.removeLeftovers(in: url.deletingLastPathComponent(), namePrefix: url.lastPathComponent + ".")
         } catch let error as ModelError {
-            try? fileManager.removeItem(at: staging)
+            try? FileManager.default.removeItem(at: staging)
             throw error
         } catch {
-            try? fileManager.removeItem(at: staging)
+            try? FileManager.default.removeItem(at: staging)
             throw ModelError(path: url.path, reason: "cannot write the model folder (\(fileErrorReason(error, path: url)))")
         }
     }

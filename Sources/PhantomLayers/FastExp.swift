@@ -1,31 +1,16 @@
-/// `eˣ` in Float32 without a library call, so loops that use it vectorise.
+/// `eˣ` in Float32 without a library call, 16 values at once (`fastExp(_: Float)` is its
+/// lane 0, so every caller gets the same bits for the same value).
 ///
 /// `x = n·ln2 + r` with `|r| ≤ ln2/2` (ln2 split in two parts for exactness),
 /// `eʳ` by its degree-6 Taylor polynomial (relative error below 2·10⁻⁷ on that
 /// interval), and `2ⁿ` built from the exponent bits. Inputs are clamped to
-/// [−87.3, 88.3], where the result stays a normal finite Float.
-@inline(__always)
-func fastExp(_ x: Float) -> Float {
-    let clamped = min(88.3, max(-87.3, x))
-    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
-    let r = clamped - n * 0.693_145_75 - n * 1.428_606_8e-6
-    var p: Float = 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
-    let scale = Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
-    return p * scale
-}
-
-/// ``fastExp(_:)`` of 16 values at once, equal to the scalar function lane by lane, bit for
-/// bit (NaN included). Swift's generic SIMD `pointwiseMin`/`pointwiseMax` and `rounded` run
-/// lane by lane (14 and 3 ns a value measured here), so the clamp is two masked replaces with
-/// the scalar `max`/`min` semantics, and `n` is rounded by adding `1.5·2²³` (exact, to nearest
-/// even, for the clamped range), whose bits also give `2ⁿ`: about 1 ns a value against 7 for
-/// the scalar loop, which does not vectorise.
+/// [−87.3, 88.3] (NaN to −87.3), where the result stays a normal finite Float.
+///
+/// Swift's generic SIMD `pointwiseMin`/`pointwiseMax` and `rounded` run lane by lane (14 and
+/// 3 ns a value measured here), so the clamp is two masked replaces, and `n` is rounded to
+/// nearest even by adding `1.5·2²³` (exact for the clamped range), whose bits also give
+/// `2ⁿ`: about 1 ns a value, against 7 for the scalar loop this replaced, which did not
+/// vectorise.
 @inline(__always)
 func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     var atLeast = x
@@ -44,6 +29,12 @@ func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
     p = p * r + 1
     let exponent = (unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
     return p * unsafeBitCast(exponent, to: SIMD16<Float>.self)
+}
+
+/// ``fastExp(_:)-(SIMD16<Float>)`` of one value (for loop tails and small tensors).
+@inline(__always)
+func fastExp(_ x: Float) -> Float {
+    fastExp(SIMD16<Float>(repeating: x))[0]
 }
 
 /// `row[j] = fastExp(row[j] − shift) · factor` for `count` values, 16 at a time.

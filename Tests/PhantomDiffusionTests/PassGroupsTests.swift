@@ -8,17 +8,8 @@ import Testing
 /// at a time: less memory held, and the same outputs bit for bit (sampling) or the same
 /// gradients up to the order of their sums (training).
 @Suite(.serialized) struct PassGroupsTests {
-    static func model() -> UNet2D {
-        var config = UNetConfig(sampleSize: 8, inChannels: 1, outChannels: 1,
-                                downBlockTypes: [.plain, .attention], upBlockTypes: [.attention, .plain],
-                                blockOutChannels: [8, 16], layersPerBlock: 1)
-        config.normNumGroups = 2
-        config.attentionHeadDim = 4
-        config.numClassEmbeds = 3
-        let unet = UNet2D(config: config)
-        unet.initializeParameters(seed: 5)
-        return unet
-    }
+    /// The sampler tests' model (8×8, attention, 3 classes).
+    static func model() -> UNet2D { SamplerDeterminismTests.model(convolution: .automatic) }
 
     static let batch = 5
     static let sample: Tensor = {
