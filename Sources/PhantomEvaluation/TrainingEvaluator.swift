@@ -48,6 +48,14 @@ public final class TrainingEvaluator {
         self.neighbours = neighbours
     }
 
+    /// The prefix of every key ``evaluate(samples:)`` returns.
+    public static let metricPrefix = "eval_"
+
+    /// A metric's key without ``metricPrefix``, for display (`eval_frechet` → `frechet`).
+    public static func displayName(ofMetric key: String) -> String {
+        key.hasPrefix(metricPrefix) ? String(key.dropFirst(metricPrefix.count)) : key
+    }
+
     /// The metrics of `samples`, keyed for `metrics.jsonl`: `eval_frechet`,
     /// `eval_frechet_reference`, `eval_class_consistency`, `eval_precision`,
     /// `eval_precision_reference`, `eval_recall`, `eval_recall_reference`, `eval_samples`.
@@ -58,15 +66,15 @@ public final class TrainingEvaluator {
         let referenceEmbedding = Embedding(network.embed(reference), dimension: network.featureDimension, labels: reference.labels)
         let scores = SampleEvaluation.scores(name: "all", synthetic: embedded, reference: referenceEmbedding, real: real,
                                              classIndex: nil, k: neighbours)
-        var metrics: [String: Double] = ["eval_samples": Double(samples.count)]
-        metrics["eval_frechet"] = scores.frechetDistance.synthetic
-        metrics["eval_frechet_reference"] = scores.frechetDistance.reference
-        metrics["eval_class_consistency"] = scores.classConsistency.synthetic
-        metrics["eval_precision"] = scores.precision.synthetic
-        metrics["eval_precision_reference"] = scores.precision.reference
-        metrics["eval_recall"] = scores.recall.synthetic
-        metrics["eval_recall_reference"] = scores.recall.reference
-        return metrics
+        let values: [String: Double?] = [
+            "samples": Double(samples.count),
+            "frechet": scores.frechetDistance.synthetic, "frechet_reference": scores.frechetDistance.reference,
+            "class_consistency": scores.classConsistency.synthetic,
+            "precision": scores.precision.synthetic, "precision_reference": scores.precision.reference,
+            "recall": scores.recall.synthetic, "recall_reference": scores.recall.reference,
+        ]
+        // A metric the samples cannot give (too few for a Fréchet distance) is left out.
+        return Dictionary(uniqueKeysWithValues: values.compactMap { key, value in value.map { (Self.metricPrefix + key, $0) } })
     }
 
     /// The evaluation `phantom train --eval-every N --eval-real DIR` hands to

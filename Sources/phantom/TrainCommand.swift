@@ -186,7 +186,7 @@ struct TrainCommand: ParsableCommand {
             }
         case let .evaluated(step, metrics):
             Terminal.note("step \(step): " + metrics.sorted { $0.key < $1.key }
-                .map { "\($0.key.dropFirst(5)) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
+                .map { "\(TrainingEvaluator.displayName(ofMetric: $0.key)) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
         case .starting, .step:
             break
         }

@@ -52,6 +52,8 @@ import Testing
             #expect(metrics[key]?.isFinite == true, "\(key)")
         }
         #expect((0...1).contains(metrics["eval_class_consistency"] ?? -1))
+        #expect(metrics.keys.allSatisfy { $0.hasPrefix(TrainingEvaluator.metricPrefix) })
+        #expect(TrainingEvaluator.displayName(ofMetric: "eval_frechet_reference") == "frechet_reference")
 
         // The same metrics are the run's metrics.jsonl line for step 2.
         let lines = try String(contentsOfFile: space.path("run/metrics.jsonl"), encoding: .utf8)
