@@ -41,16 +41,18 @@ extension UNet2D {
     }
 
     /// A training pass over `sample` `[B, in, H, W]` in groups of at most `imagesPerPass`
-    /// images (default ``imagesPerPass``): each group runs forward (keeping what backward needs), then `outputGradient`
-    /// turns the group's output into `dL/doutput` for those images, then backward adds the
-    /// group's share to every parameter's gradient. The caller zeroes the gradients first and
-    /// scales each group's `dL/doutput` for the whole batch (a mean over `B`, not over the group).
+    /// images (default ``imagesPerPass``): each group runs forward (keeping what backward
+    /// needs), then `outputGradient` turns the group's output into `dL/doutput` for those
+    /// images, then backward adds the group's share to every parameter's gradient. The caller
+    /// zeroes the gradients first and scales each group's `dL/doutput` for the whole batch (a
+    /// mean over `B`, not over the group).
     ///
-    /// A training pass keeps every activation of its images for backward (the `small` preset at
-    /// 64×64: about 43 MiB an image), so groups bound the memory as ``predict(_:timesteps:classLabels:)``'s
-    /// do. Unlike there, the result is not the same bit for bit for every group size: the
-    /// parameter gradients are sums over the batch, and groups sum them in a different order
-    /// (the same order for the same group size, whatever the thread count).
+    /// A training pass keeps every activation of its images for backward (the `small` preset
+    /// at 64×64: about 43 MiB an image), so groups bound its memory as they bound
+    /// ``predict(_:timesteps:classLabels:)``'s. Unlike there, the result is not the same bit
+    /// for bit for every group size: the parameter gradients are sums over the batch, and
+    /// groups sum them in another order (the same for the same group size, whatever the
+    /// thread count).
     ///
     /// - Parameters:
     ///   - dropoutKey: the dropout key for a group's images (nil: no dropout).

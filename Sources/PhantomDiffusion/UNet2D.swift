@@ -34,8 +34,10 @@ public final class UNet2D: Module {
     private var finalHidden: Tensor?, outputInput: Tensor?
     /// The last forward's result and backward's `dL/dsample`, valid until the next forward.
     private var results: [Tensor] = []
-    /// The most images ``predict(_:timesteps:classLabels:)`` sends through the network in one
-    /// pass (see there); at least 1.
+    /// The most images ``predict(_:timesteps:classLabels:)`` and a training pass
+    /// (``trainingPass(_:timesteps:classLabels:dropoutKey:imagesPerPass:outputGradient:)``) send
+    /// through the network at once; at least 1. The default bounds a pass's memory
+    /// (``defaultImagesPerPass(_:)``).
     public var imagesPerPass: Int {
         didSet { imagesPerPass = max(1, imagesPerPass) }
     }
