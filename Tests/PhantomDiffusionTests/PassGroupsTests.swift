@@ -61,12 +61,19 @@ import Testing
         zip(a, b).map { abs($0 - $1) }.max()! / b.map(abs).max()!
     }
 
+    /// Groups give one pass's gradients up to summation order, with dropout too: each
+    /// group's key names its images' places in the batch, so every image keeps its mask.
     @Test(arguments: [1, 2, 3]) func trainingGroupsGiveTheWholeBatchsGradients(imagesPerPass: Int) {
-        func gradients(imagesPerPass: Int) -> [Float] {
-            let unet = Self.model()
+        func gradients(imagesPerPass: Int, dropout: Double) -> [Float] {
+            var config = Self.model().config
+            config.dropout = dropout
+            let unet = UNet2D(config: config)
+            unet.initializeParameters(seed: 3)
             unet.zeroGradients()
             let target = Tensor(zeros: Self.sample.shape), outputGradient = Tensor(zeros: Self.sample.shape)
+            let positions = [10, 11, 12, 13, 14]
             unet.trainingPass(Self.sample, timesteps: Self.timesteps, classLabels: Self.labels,
+                              dropoutKey: { DropoutKey(seed: 7, step: 2, imageIndices: Array(positions[$0])) },
                               imagesPerPass: imagesPerPass) { images, output in
                 let gradient = outputGradient.items(images)
                 _ = MeanSquaredError.lossAndGradient(prediction: output, target: target.items(images), imageWeights: nil,
@@ -75,10 +82,15 @@ import Testing
             }
             return Self.gradients(unet)
         }
-        let whole = gradients(imagesPerPass: Self.batch), grouped = gradients(imagesPerPass: imagesPerPass)
-        #expect(whole.contains { $0 != 0 })
-        #expect(Self.relativeDifference(grouped, whole) < 1e-5)
-        #expect(gradients(imagesPerPass: imagesPerPass) == grouped)  // the same groups, the same sums
+        for dropout in [0.0, 0.3] {
+            let whole = gradients(imagesPerPass: Self.batch, dropout: dropout)
+            let grouped = gradients(imagesPerPass: imagesPerPass, dropout: dropout)
+            #expect(whole.contains { $0 != 0 })
+            #expect(Self.relativeDifference(grouped, whole) < 1e-5, "dropout \(dropout)")
+            #expect(gradients(imagesPerPass: imagesPerPass, dropout: dropout) == grouped)  // the same groups, the same sums
+        }
+        // Dropout did something: without it the gradients differ.
+        #expect(Self.relativeDifference(gradients(imagesPerPass: 2, dropout: 0.3), gradients(imagesPerPass: 2, dropout: 0)) > 1e-3)
     }
 
     /// The Trainer's step in groups: the same loss and gradients as one pass, up to rounding;
