@@ -7,9 +7,9 @@ import Foundation
 ///
 /// so `w = 1` is the fine-tuned model and `w = 0` the base. Between the two, a blend keeps
 /// much of what the fine-tune learnt while staying nearer the base model, which had seen the
-/// fine-tuning images less often; on the shipped scans model, a class-balanced fine-tune's
-/// samples came closer to the training images than `phantom audit` allows, and the halfway
-/// blend kept its class fidelity without flagged samples (Weights/medimg-64/README.md).
+/// fine-tuning images less often: on the shipped scans model, a class-balanced fine-tune's
+/// samples came closer to the training images (6 of 600 flagged by `phantom audit`), and the
+/// blend at weight 0.6 kept its class fidelity with fewer flags (Weights/medimg-64/README.md).
 public enum ModelBlend {
     /// Writes to `destination` a copy of the model folder `tuned` (its scheduler, `phantom.json`,
     /// guide model and any other files) whose U-Net weights are the blend of `base`'s and
