@@ -81,7 +81,6 @@ struct TrainCommand: ParsableCommand {
         if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
         if let labelDropout, !(0...1).contains(labelDropout) { throw ValidationError("--label-dropout must be in [0, 1]") }
         if let classBalance, !(0...1).contains(classBalance) { throw ValidationError("--class-balance must be in [0, 1]") }
-        if let snrGamma, !(snrGamma >= 0) { throw ValidationError("--snr-gamma must be 0 (off) or positive") }
         if initNewClasses && initFrom == nil { throw ValidationError("--init-new-classes goes with --init-from") }
         if initFrom != nil && unetConfig != nil { throw ValidationError("give --init-from or --unet-config, not both: the model fixes the configuration") }
         if let timeLimit, Terminal.parseDuration(timeLimit) == nil {
@@ -152,7 +151,7 @@ struct TrainCommand: ParsableCommand {
         options.horizontalFlip = hflip
         options.labelDropout = labelDropout ?? options.labelDropout
         options.skipNonFinite = skipNonfinite ?? options.skipNonFinite
-        if let snrGamma { options.snrGamma = snrGamma > 0 ? snrGamma : nil }
+        if let snrGamma { options.snrGamma = snrGamma }
         options.classBalance = classBalance ?? options.classBalance
         request.options = options
         request.epochs = epochs

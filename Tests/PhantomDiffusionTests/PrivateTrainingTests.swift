@@ -20,7 +20,8 @@ private struct ReorderedImages: TrainingImages {
 /// batches must guarantee, checked against normal steps of the same trainer.
 @Suite(.serialized) struct PrivateTrainingTests {
     static func makeTrainer(images: TrainingImages = SyntheticImages(), batchSize: Int = 3,
-                            privacy: DPSGDOptions?, group: ProcessGroup = SingleProcess()) throws -> Trainer {
+                            privacy: DPSGDOptions?, group: ProcessGroup = SingleProcess(),
+                            adjust: (inout TrainingOptions) -> Void = { _ in }) throws -> Trainer {
         let unet = UNet2D(config: TrainingRunTests.tinyConfig())
         unet.initializeParameters(seed: 5)
         var options = TrainingOptions()
@@ -33,6 +34,7 @@ private struct ReorderedImages: TrainingImages {
         options.snrGamma = 5
         options.gradientClip = nil
         options.privacy = privacy
+        adjust(&options)
         var scheduler = SchedulerConfig(kind: .ddpm)
         scheduler.predictionType = .vPrediction
         return try Trainer(unet: unet, images: images, schedule: scheduler.noiseSchedule, options: options, group: group)
@@ -191,5 +193,18 @@ private struct ReorderedImages: TrainingImages {
         let model = try ModelFolder.load(from: run.modelFolder)
         let guarantee = try #require(model.info.privacy)
         #expect(guarantee.steps == 10 && abs(guarantee.epsilon - epsilon) < 1e-9 && guarantee.options == options)
+    }
+}
+
+/// `TrainingOptions.snrGamma`: 0 is the same as nil (equal weights), a negative γ is refused.
+@Suite struct SNRGammaOptionTests {
+    @Test func zeroMeansEqualWeightsAndNegativeIsRefused() throws {
+        func firstLoss(_ gamma: Double?) throws -> Double {
+            try PrivateTrainingTests.makeTrainer(privacy: nil) { $0.snrGamma = gamma }.trainStep().loss
+        }
+        #expect(try firstLoss(0) == firstLoss(nil))
+        #expect(try firstLoss(5) != firstLoss(nil))
+        #expect(throws: TrainingError.self) { try PrivateTrainingTests.makeTrainer(privacy: nil) { $0.snrGamma = -1 } }
+        #expect(throws: TrainingError.self) { try PrivateTrainingTests.makeTrainer(privacy: nil) { $0.snrGamma = .nan } }
     }
 }

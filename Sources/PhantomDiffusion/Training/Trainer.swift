@@ -49,6 +49,8 @@ public final class Trainer {
     public let ema: ExponentialMovingAverage
     /// The class index trained as "no class" (label dropout), or nil for an unconditional model.
     public let nullClass: Int?
+    /// γ of min-SNR-γ loss weighting, or nil for equal weights (``TrainingOptions/snrGamma`` nil or 0).
+    let snrGamma: Double?
     /// Updates made so far.
     public internal(set) var step = 0
     /// Non-finite steps skipped so far.
@@ -118,6 +120,8 @@ public final class Trainer {
                           beta2: options.adamBeta2, epsilon: options.adamEpsilon, weightDecay: options.weightDecay)
         ema = ExponentialMovingAverage(module: unet, configuration: .init(
             maxDecay: options.emaMaxDecay, inverseGamma: options.emaInverseGamma, power: options.emaPower))
+        guard (options.snrGamma ?? 0) >= 0 else { throw .invalid("min-SNR γ must be 0 (off) or positive, got \(options.snrGamma ?? 0)") }
+        snrGamma = options.snrGamma.flatMap { $0 > 0 ? $0 : nil }
         let balance = options.classBalance ?? 0
         guard (0...1).contains(balance) else { throw .invalid("class balance must be in [0, 1], got \(balance)") }
         if balance > 0 {
@@ -167,7 +171,7 @@ public final class Trainer {
         schedule.target(original: batch.clean, noise: batch.noise, timesteps: batch.timesteps, into: batch.target)
         // The cached list: zeroGradients() would rebuild every parameter's name each step.
         for parameter in parameters { parameter.gradient.zero() }
-        if let gamma = options.snrGamma {
+        if let gamma = snrGamma {
             for j in 0..<batch.size { batch.lossWeights[j] = Double(schedule.minSNRWeight(at: batch.timesteps[j], gamma: Float(gamma))) }
         }
         // DP-SGD's per-example gradient rows are indexed by image within one pass: a private
@@ -182,7 +186,7 @@ public final class Trainer {
                           imagesPerPass: options.privacy == nil ? nil : batch.size) { group, output in
             let gradient = batch.outputGradient.items(group)
             loss += MeanSquaredError.lossAndGradient(prediction: output, target: batch.target.items(group),
-                                                     imageWeights: options.snrGamma == nil ? nil : Array(batch.lossWeights[group]),
+                                                     imageWeights: snrGamma == nil ? nil : Array(batch.lossWeights[group]),
                                                      gradient: gradient, divisor: divisor)
             if batchShare != 1 {
                 let scale = Float(batchShare)

@@ -41,7 +41,7 @@ public struct TrainingOptions: Equatable, Sendable, Codable {
     public var horizontalFlip = false
     /// Probability of replacing a class label by the null class (for classifier-free guidance).
     public var labelDropout = 0.1
-    /// γ of min-SNR-γ loss weighting (``NoiseSchedule/minSNRWeight(at:gamma:)``); nil
+    /// γ of min-SNR-γ loss weighting (``NoiseSchedule/minSNRWeight(at:gamma:)``); nil or 0
     /// weights every timestep equally.
     public var snrGamma: Double? = nil
     /// Class balance α of the data order (``DataOrder/init(labels:balance:seed:)``): each
