@@ -56,7 +56,7 @@ struct Arguments {
             case "--batch": batch = iterator.next().flatMap { Int($0) }
             case "--steps": steps = iterator.next().flatMap { Int($0) } ?? steps
             case "--warmup": warmup = iterator.next().flatMap { Int($0) } ?? warmup
-            case "--images-per-pass": imagesPerPass = iterator.next().flatMap { Int($0) }.map { max(1, $0) }
+            case "--images-per-pass": imagesPerPass = iterator.next().flatMap { Int($0) }
             case "--threads": threads = iterator.next().flatMap { Int($0) } ?? threads
             default: fail("unknown argument \(flag)")
             }

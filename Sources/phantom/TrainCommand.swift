@@ -78,9 +78,6 @@ struct TrainCommand: ParsableCommand {
         if let batchSize, batchSize <= 0 { throw ValidationError("--batch-size must be positive") }
         if let steps, steps <= 0 { throw ValidationError("--steps must be positive") }
         if steps != nil && epochs != nil { throw ValidationError("give --steps or --epochs, not both") }
-        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive") }
-        if let labelDropout, !(0...1).contains(labelDropout) { throw ValidationError("--label-dropout must be in [0, 1]") }
-        if let classBalance, !(0...1).contains(classBalance) { throw ValidationError("--class-balance must be in [0, 1]") }
         if initNewClasses && initFrom == nil { throw ValidationError("--init-new-classes goes with --init-from") }
         if initFrom != nil && unetConfig != nil { throw ValidationError("give --init-from or --unet-config, not both: the model fixes the configuration") }
         if let timeLimit, Terminal.parseDuration(timeLimit) == nil {

@@ -196,8 +196,9 @@ private struct ReorderedImages: TrainingImages {
     }
 }
 
-/// `TrainingOptions.snrGamma`: 0 is the same as nil (equal weights), a negative γ is refused.
-@Suite struct SNRGammaOptionTests {
+/// Options the Trainer checks: `snrGamma` 0 is the same as nil (equal weights); values out of
+/// range are refused.
+@Suite struct TrainerOptionTests {
     @Test func zeroMeansEqualWeightsAndNegativeIsRefused() throws {
         func firstLoss(_ gamma: Double?) throws -> Double {
             try PrivateTrainingTests.makeTrainer(privacy: nil) { $0.snrGamma = gamma }.trainStep().loss
@@ -206,5 +207,17 @@ private struct ReorderedImages: TrainingImages {
         #expect(try firstLoss(5) != firstLoss(nil))
         #expect(throws: TrainingError.self) { try PrivateTrainingTests.makeTrainer(privacy: nil) { $0.snrGamma = -1 } }
         #expect(throws: TrainingError.self) { try PrivateTrainingTests.makeTrainer(privacy: nil) { $0.snrGamma = .nan } }
+    }
+
+    /// The Trainer, not only the CLI, refuses options out of range.
+    @Test func outOfRangeOptionsAreRefused() throws {
+        let refused: [(inout TrainingOptions) -> Void] = [
+            { $0.learningRate = 0 }, { $0.learningRate = .nan }, { $0.labelDropout = 1.5 }, { $0.labelDropout = -0.1 },
+            { $0.classBalance = 2 },
+        ]
+        for adjust in refused {
+            #expect(throws: TrainingError.self) { try PrivateTrainingTests.makeTrainer(privacy: nil, adjust: adjust) }
+        }
+        _ = try PrivateTrainingTests.makeTrainer(privacy: nil) { $0.labelDropout = 1; $0.classBalance = 0 }
     }
 }

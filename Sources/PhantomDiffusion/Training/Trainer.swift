@@ -102,6 +102,10 @@ public final class Trainer {
             nullClass = config.numClassEmbeds.map { $0 - 1 }
         }
         guard options.batchSize >= 1, options.steps >= 1 else { throw .invalid("batch size and steps must be positive") }
+        guard options.learningRate > 0 else { throw .invalid("the learning rate must be positive, got \(options.learningRate)") }
+        guard (0...1).contains(options.labelDropout) else {
+            throw .invalid("label dropout must be in [0, 1], got \(options.labelDropout)")
+        }
         guard options.privacy != nil || options.batchSize >= group.size else {
             throw .invalid("batch size \(options.batchSize) is smaller than the \(group.size) processes that share it")
         }
