@@ -14,7 +14,7 @@ public final class Conv2d: Module {
 
     /// How the convolution is computed.
     public enum Algorithm: Sendable {
-        /// Winograd where it applies and pays (see ``prefersWinograd(height:width:)``), else im2col.
+        /// Winograd where it applies and pays (see ``prefersWinograd(height:width:backend:)``), else im2col.
         case automatic
         /// im2col and one GEMM per image: any kernel, stride and padding.
         case im2col
@@ -33,15 +33,22 @@ public final class Conv2d: Module {
     }
 
     /// The Winograd algorithm used for `height × width` images, or nil for im2col.
+    ///
     /// ``Algorithm/automatic`` follows the per-shape measurements of `phantom-benchmark
-    /// --config shapes` (2 cores, batch 8): F(4×4) is fastest from 32×32 images and 32
-    /// channels (a single output channel, as `conv_out`, from 64×64); on smaller images
-    /// F(2×2) pays once channels × image side reach 1024
-    /// (64 channels at 16×16, 128 at 8×8): its GEMMs have `K` = channels and its
-    /// transformed kernels grow with channels², so narrow layers on small images stay
-    /// with im2col. The choice does not depend on the batch size, so an image's result
-    /// does not either.
-    func winogradTiling(height: Int, width: Int) -> WinogradTiling? {
+    /// --config shapes` (2 cores, batch 8), which depend on the library computing the
+    /// products (`Benchmarks/README.md`, "Which convolution where"):
+    /// - With OpenBLAS, F(4×4) is fastest from 32×32 images and 32 channels (a single
+    ///   output channel, as `conv_out`, from 64×64); on smaller images F(2×2) pays once
+    ///   channels × image side reach 1024 (64 channels at 16×16, 128 at 8×8).
+    /// - With oneDNN, whose `sgemm` runs im2col's wide products (`N` = pixels, `K` = 9 ×
+    ///   channels) 20–60% faster than OpenBLAS's, im2col wins every shape with fewer than
+    ///   64 channels or images under 32×32 (32 → 32 at 64×64: 7.5 against F(4×4)'s 8.5 ms;
+    ///   `conv_out` backward 4.3 against 10.1 ms), and F(4×4) the rest.
+    ///
+    /// Winograd's GEMMs have `K` = channels and its transformed kernels grow with
+    /// channels², so narrow layers on small images stay with im2col. The choice does not
+    /// depend on the batch size, so an image's result does not either.
+    func winogradTiling(height: Int, width: Int, backend: GemmBackend = .current) -> WinogradTiling? {
         switch algorithm {
         case .im2col: return nil
         case .winogradF2: return .f2
@@ -49,14 +56,19 @@ public final class Conv2d: Module {
         case .automatic:
             let side = min(height, width)
             guard supportsWinograd && inChannels >= 32 && side >= 8 else { return nil }
-            if side >= 32 && (outChannels >= 32 || side >= 64) { return .f4 }
-            return min(inChannels, outChannels) * side >= 1024 ? .f2 : nil
+            switch backend {
+            case .oneDNN:
+                return min(inChannels, outChannels) >= 64 && side >= 32 ? .f4 : nil
+            case .openBLAS:
+                if side >= 32 && (outChannels >= 32 || side >= 64) { return .f4 }
+                return min(inChannels, outChannels) * side >= 1024 ? .f2 : nil
+            }
         }
     }
 
     /// Whether `height × width` images are convolved by Winograd (see ``Algorithm/automatic``).
-    public func prefersWinograd(height: Int, width: Int) -> Bool {
-        winogradTiling(height: height, width: width) != nil
+    public func prefersWinograd(height: Int, width: Int, backend: GemmBackend = .current) -> Bool {
+        winogradTiling(height: height, width: width, backend: backend) != nil
     }
 
     /// Whether the shape is one the Winograd algorithms compute: 3×3, stride 1, padding 1.

@@ -12,10 +12,10 @@ import Testing
         return conv
     }
 
-    @Test func automaticChoiceFollowsShape() {
-        func winograd(_ inC: Int, _ outC: Int, stride: Int = 1, size: Int) -> Bool {
+    @Test func automaticChoiceFollowsShapeAndLibrary() {
+        func winograd(_ inC: Int, _ outC: Int, stride: Int = 1, size: Int, _ backend: GemmBackend = .openBLAS) -> Bool {
             Conv2d(inChannels: inC, outChannels: outC, kernel: 3, stride: stride, padding: 1)
-                .prefersWinograd(height: size, width: size)
+                .prefersWinograd(height: size, width: size, backend: backend)
         }
         #expect(winograd(32, 32, size: 32))
         #expect(winograd(64, 32, size: 64))
@@ -28,9 +28,17 @@ import Testing
         #expect(winograd(256, 256, size: 8))
         #expect(!winograd(256, 256, size: 4))
         #expect(!winograd(64, 64, stride: 2, size: 64))
+        // oneDNN's sgemm runs im2col's products faster: Winograd only from 64 channels at 32×32.
+        #expect(winograd(64, 64, size: 32, .oneDNN))
+        #expect(winograd(256, 128, size: 32, .oneDNN))
+        #expect(!winograd(32, 32, size: 64, .oneDNN))
+        #expect(!winograd(64, 32, size: 64, .oneDNN))
+        #expect(!winograd(64, 1, size: 64, .oneDNN))
+        #expect(!winograd(128, 128, size: 16, .oneDNN))
+        #expect(!winograd(64, 64, stride: 2, size: 64, .oneDNN))
         let forced = Conv2d(inChannels: 1, outChannels: 4, kernel: 3, padding: 1)
         forced.algorithm = .winogradF4
-        #expect(forced.prefersWinograd(height: 4, width: 4))
+        #expect(forced.prefersWinograd(height: 4, width: 4, backend: .oneDNN))
     }
 
     static let tilings: [Conv2d.Algorithm] = [.winogradF2, .winogradF4]
