@@ -32,23 +32,34 @@ public final class Conv2d: Module {
         }
     }
 
-    /// The Winograd algorithm used for `height × width` images, or nil for im2col.
+    /// Which pass of a convolution an algorithm is chosen for.
+    enum Pass { case forward, backward }
+
+    /// The Winograd algorithm used for `height × width` images in `pass`, or nil for im2col.
     ///
     /// ``Algorithm/automatic`` follows the per-shape measurements of `phantom-benchmark
-    /// --config shapes` (2 cores, batch 8), which depend on the library computing the
-    /// products (`Benchmarks/README.md`, "Which convolution where"):
+    /// --config shapes` (2 cores, batch 8) and of the networks' own steps (passes of 4
+    /// images), which depend on the library computing the products (`Benchmarks/README.md`,
+    /// "Which convolution where"):
     /// - With OpenBLAS, F(4×4) is fastest from 32×32 images and 32 channels (a single
     ///   output channel, as `conv_out`, from 64×64); on smaller images F(2×2) pays once
     ///   channels × image side reach 1024 (64 channels at 16×16, 128 at 8×8).
     /// - With oneDNN, whose `sgemm` runs im2col's wide products (`N` = pixels, `K` = 9 ×
-    ///   channels) 20–60% faster than OpenBLAS's, im2col wins every shape with fewer than
-    ///   64 channels or images under 32×32 (32 → 32 at 64×64: 7.5 against F(4×4)'s 8.5 ms;
-    ///   `conv_out` backward 4.3 against 10.1 ms), and F(4×4) the rest.
+    ///   channels) 20–60% faster than OpenBLAS's, F(4×4) from 64 channels at 32×32 and
+    ///   im2col everywhere else (32 → 32 at 64×64: 7.5 against F(4×4)'s 8.5 ms; 64 → 64 at
+    ///   16×16: 0.82 against F(2×2)'s 1.07; `small` sampling's convolutions 0.71 against
+    ///   0.77 s a step with F(2×2) below 32×32), with two exceptions kept for memory, since
+    ///   im2col's backward holds every image's weight gradient and column buffers of 9 ×
+    ///   input channels rows: backward passes of layers with half a million weights or more
+    ///   below 32×32 use F(2×2) (512 → 256 at 8×8 would hold 19 MiB of gradients per 4
+    ///   images; the two run alike there), and a layer with few outputs on images from 64×64
+    ///   (`conv_out`) keeps F(4×4).
     ///
     /// Winograd's GEMMs have `K` = channels and its transformed kernels grow with
     /// channels², so narrow layers on small images stay with im2col. The choice does not
     /// depend on the batch size, so an image's result does not either.
-    func winogradTiling(height: Int, width: Int, backend: GemmBackend = .current) -> WinogradTiling? {
+    func winogradTiling(height: Int, width: Int, pass: Pass = .forward,
+                        backend: GemmBackend = .current) -> WinogradTiling? {
         switch algorithm {
         case .im2col: return nil
         case .winogradF2: return .f2
@@ -58,7 +69,9 @@ public final class Conv2d: Module {
             guard supportsWinograd && inChannels >= 32 && side >= 8 else { return nil }
             switch backend {
             case .oneDNN:
-                return min(inChannels, outChannels) >= 64 && side >= 32 ? .f4 : nil
+                if side >= 64 && outChannels < 32 { return .f4 }
+                if side >= 32 { return min(inChannels, outChannels) >= 64 ? .f4 : nil }
+                return pass == .backward && inChannels * outChannels * 9 >= 1 << 19 ? .f2 : nil
             case .openBLAS:
                 if side >= 32 && (outChannels >= 32 || side >= 64) { return .f4 }
                 return min(inChannels, outChannels) * side >= 1024 ? .f2 : nil
@@ -66,9 +79,14 @@ public final class Conv2d: Module {
         }
     }
 
-    /// Whether `height × width` images are convolved by Winograd (see ``Algorithm/automatic``).
+    /// Whether `height × width` images are convolved by Winograd in `pass` (see ``Algorithm/automatic``).
+    func prefersWinograd(height: Int, width: Int, pass: Pass, backend: GemmBackend) -> Bool {
+        winogradTiling(height: height, width: width, pass: pass, backend: backend) != nil
+    }
+
+    /// Whether `height × width` images are convolved by Winograd in the forward pass (see ``Algorithm/automatic``).
     public func prefersWinograd(height: Int, width: Int, backend: GemmBackend = .current) -> Bool {
-        winogradTiling(height: height, width: width, backend: backend) != nil
+        prefersWinograd(height: height, width: width, pass: .forward, backend: backend)
     }
 
     /// Whether the shape is one the Winograd algorithms compute: 3×3, stride 1, padding 1.
@@ -156,7 +174,7 @@ public final class Conv2d: Module {
         let batch = x.shape[0]
         let shape = geometry(height: x.shape[2], width: x.shape[3])
         let dx = workspace.pool.take(x.shape)
-        if let tiling = winogradTiling(height: shape.height, width: shape.width) {
+        if let tiling = winogradTiling(height: shape.height, width: shape.width, pass: .backward) {
             winograd(tiling, batch: batch, height: shape.height, width: shape.width)
                 .backward(x.data, dy.data, flippedWeights: flippedTransposedWeights(), weight: weight, bias: bias,
                           dx: dx.data)

@@ -1,4 +1,4 @@
-import PhantomLayers
+@testable import PhantomLayers
 import PhantomTensor
 import PhantomTestSupport
 import Testing
@@ -33,8 +33,16 @@ import Testing
         #expect(winograd(256, 128, size: 32, .oneDNN))
         #expect(!winograd(32, 32, size: 64, .oneDNN))
         #expect(!winograd(64, 32, size: 64, .oneDNN))
-        #expect(!winograd(64, 1, size: 64, .oneDNN))
+        #expect(winograd(64, 1, size: 64, .oneDNN))      // conv_out: no 9·64-row columns
+        #expect(!winograd(32, 1, size: 32, .oneDNN))
         #expect(!winograd(128, 128, size: 16, .oneDNN))
+        #expect(!winograd(64, 64, size: 16, .oneDNN))
+        // Backward keeps F(2×2) where im2col would hold large per-image weight gradients.
+        let wide = Conv2d(inChannels: 512, outChannels: 256, kernel: 3, padding: 1)
+        #expect(!wide.prefersWinograd(height: 8, width: 8, pass: .forward, backend: .oneDNN))
+        #expect(wide.prefersWinograd(height: 8, width: 8, pass: .backward, backend: .oneDNN))
+        #expect(!Conv2d(inChannels: 128, outChannels: 128, kernel: 3, padding: 1)
+            .prefersWinograd(height: 16, width: 16, pass: .backward, backend: .oneDNN))
         #expect(!winograd(64, 64, stride: 2, size: 64, .oneDNN))
         let forced = Conv2d(inChannels: 1, outChannels: 4, kernel: 3, padding: 1)
         forced.algorithm = .winogradF4
