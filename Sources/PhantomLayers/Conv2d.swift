@@ -79,14 +79,9 @@ public final class Conv2d: Module {
         }
     }
 
-    /// Whether `height × width` images are convolved by Winograd in `pass` (see ``Algorithm/automatic``).
-    func prefersWinograd(height: Int, width: Int, pass: Pass, backend: GemmBackend) -> Bool {
-        winogradTiling(height: height, width: width, pass: pass, backend: backend) != nil
-    }
-
     /// Whether `height × width` images are convolved by Winograd in the forward pass (see ``Algorithm/automatic``).
     public func prefersWinograd(height: Int, width: Int, backend: GemmBackend = .current) -> Bool {
-        prefersWinograd(height: height, width: width, pass: .forward, backend: backend)
+        winogradTiling(height: height, width: width, backend: backend) != nil
     }
 
     /// Whether the shape is one the Winograd algorithms compute: 3×3, stride 1, padding 1.

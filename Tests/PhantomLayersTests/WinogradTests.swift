@@ -39,10 +39,10 @@ import Testing
         #expect(!winograd(64, 64, size: 16, .oneDNN))
         // Backward keeps F(2×2) where im2col would hold large per-image weight gradients.
         let wide = Conv2d(inChannels: 512, outChannels: 256, kernel: 3, padding: 1)
-        #expect(!wide.prefersWinograd(height: 8, width: 8, pass: .forward, backend: .oneDNN))
-        #expect(wide.prefersWinograd(height: 8, width: 8, pass: .backward, backend: .oneDNN))
-        #expect(!Conv2d(inChannels: 128, outChannels: 128, kernel: 3, padding: 1)
-            .prefersWinograd(height: 16, width: 16, pass: .backward, backend: .oneDNN))
+        #expect(wide.winogradTiling(height: 8, width: 8, pass: .forward, backend: .oneDNN) == nil)
+        #expect(wide.winogradTiling(height: 8, width: 8, pass: .backward, backend: .oneDNN)?.outputTile == 2)
+        #expect(Conv2d(inChannels: 128, outChannels: 128, kernel: 3, padding: 1)
+            .winogradTiling(height: 16, width: 16, pass: .backward, backend: .oneDNN) == nil)
         #expect(!winograd(64, 64, stride: 2, size: 64, .oneDNN))
         let forced = Conv2d(inChannels: 1, outChannels: 4, kernel: 3, padding: 1)
         forced.algorithm = .winogradF4
