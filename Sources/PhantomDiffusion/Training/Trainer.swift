@@ -106,6 +106,10 @@ public final class Trainer {
         guard (0...1).contains(options.labelDropout) else {
             throw .invalid("label dropout must be in [0, 1], got \(options.labelDropout)")
         }
+        guard (options.snrGamma ?? 0) >= 0 else { throw .invalid("min-SNR γ must be 0 (off) or positive, got \(options.snrGamma ?? 0)") }
+        guard (0...1).contains(options.classBalance ?? 0) else {
+            throw .invalid("class balance must be in [0, 1], got \(options.classBalance ?? 0)")
+        }
         guard options.privacy != nil || options.batchSize >= group.size else {
             throw .invalid("batch size \(options.batchSize) is smaller than the \(group.size) processes that share it")
         }
@@ -124,10 +128,8 @@ public final class Trainer {
                           beta2: options.adamBeta2, epsilon: options.adamEpsilon, weightDecay: options.weightDecay)
         ema = ExponentialMovingAverage(module: unet, configuration: .init(
             maxDecay: options.emaMaxDecay, inverseGamma: options.emaInverseGamma, power: options.emaPower))
-        guard (options.snrGamma ?? 0) >= 0 else { throw .invalid("min-SNR γ must be 0 (off) or positive, got \(options.snrGamma ?? 0)") }
         snrGamma = options.snrGamma.flatMap { $0 > 0 ? $0 : nil }
         let balance = options.classBalance ?? 0
-        guard (0...1).contains(balance) else { throw .invalid("class balance must be in [0, 1], got \(balance)") }
         if balance > 0 {
             guard images.classCount >= 2 else {
                 throw .invalid("class balance needs images in class folders; this data has \(images.classCount) class")
