@@ -3,7 +3,7 @@ import PhantomTensor
 
 /// The 3×3 "same" convolution shapes of the benchmark configurations (input channels,
 /// output channels, image size, batch), timed with im2col and both Winograd tilings: the
-/// measurements behind the choice of ``Conv2d/Algorithm/automatic``.
+/// measurements behind the choice of ``Conv2d/Algorithm/automatic``; and with oneDNN's direct convolution.
 let convolutionShapes: [(inChannels: Int, outChannels: Int, size: Int, batch: Int)] = [
     (32, 32, 32, 8), (64, 64, 16, 8), (64, 64, 8, 8),                     // tiny
     (64, 64, 64, 8), (128, 64, 64, 8), (128, 128, 32, 8), (256, 128, 32, 8),
@@ -15,10 +15,10 @@ let convolutionShapes: [(inChannels: Int, outChannels: Int, size: Int, batch: In
 /// One line per shape: milliseconds and effective GFLOP/s (direct-convolution FLOPs
 /// over time) of the forward and the backward pass, best of five, for each algorithm.
 func convolutionShapesReport() -> String {
-    var lines = ["in -> out @ size, batch: forward / backward in ms (effective GFLOP/s) by im2col, Winograd F(2x2,3x3), F(4x4,3x3)"]
+    var lines = ["in -> out @ size, batch: forward / backward in ms (effective GFLOP/s) by im2col, Winograd F(2x2,3x3), F(4x4,3x3), oneDNN direct"]
     for shape in convolutionShapes {
         var line = "\(shape.inChannels) -> \(shape.outChannels) @ \(shape.size), b\(shape.batch):"
-        for algorithm in [Conv2d.Algorithm.im2col, .winogradF2, .winogradF4] {
+        for algorithm in [Conv2d.Algorithm.im2col, .winogradF2, .winogradF4, .direct] {
             // Outputs go back to the pool as in the model, so steady passes time compute only,
             // not allocation and zero-fill.
             let workspace = Workspace()
@@ -44,10 +44,20 @@ func convolutionShapesReport() -> String {
                 workspace.pool.give(dx)
             }
             let flops = 2.0 * Double(shape.batch * shape.inChannels * shape.outChannels * 9 * shape.size * shape.size)
-            line += String(format: "  %@ %.2f (%.0f) / %.2f (%.0f)", algorithm == .im2col ? "im2col" : algorithm == .winogradF2 ? "| F2" : "| F4",
+            line += String(format: "  %@ %.2f (%.0f) / %.2f (%.0f)", label(algorithm),
                            forward * 1e3, flops / forward / 1e9, backward * 1e3, 2 * flops / backward / 1e9)
         }
         lines.append(line)
     }
     return lines.joined(separator: "\n")
+}
+
+private func label(_ algorithm: Conv2d.Algorithm) -> String {
+    switch algorithm {
+    case .im2col: "im2col"
+    case .winogradF2: "| F2"
+    case .winogradF4: "| F4"
+    case .direct: "| direct"
+    case .automatic: "| automatic"
+    }
 }

@@ -1,8 +1,9 @@
 import PhantomTensor
 
-/// A 2-D convolution over NCHW batches: by Winograd's F(m×m, 3×3) for 3×3 "same"
-/// convolutions between wide layers, otherwise lowered to GEMM by im2col, one image
-/// per piece of work (see ``Parallel``).
+/// A 2-D convolution over NCHW batches: with oneDNN, by its direct convolution
+/// (``OneDNNConvolution``); with OpenBLAS, by Winograd's F(m×m, 3×3) for 3×3 "same"
+/// convolutions between wide layers, otherwise lowered to GEMM by im2col. One image per
+/// piece of work (see ``Parallel``).
 ///
 /// Parameters: `weight` `[out, in, k, k]` and `bias` `[out]`, as in PyTorch.
 public final class Conv2d: Module {
@@ -14,8 +15,11 @@ public final class Conv2d: Module {
 
     /// How the convolution is computed.
     public enum Algorithm: Sendable {
-        /// Winograd where it applies and pays (see ``prefersWinograd(height:width:backend:)``), else im2col.
+        /// The fastest of the others for the shape and the GEMM library (see ``method(height:width:backend:)``).
         case automatic
+        /// oneDNN's direct convolution (``OneDNNConvolution``), one image per primitive: any kernel,
+        /// stride and padding; im2col where oneDNN has no implementation.
+        case direct
         /// im2col and one GEMM per image: any kernel, stride and padding.
         case im2col
         /// Winograd F(2×2, 3×3) (``WinogradConvolution``): 3×3, stride 1, padding 1 only.
@@ -27,61 +31,57 @@ public final class Conv2d: Module {
     /// The algorithm in use.
     public var algorithm: Algorithm = .automatic {
         didSet {
-            precondition(algorithm == .automatic || algorithm == .im2col || supportsWinograd,
+            precondition(algorithm == .automatic || algorithm == .im2col || algorithm == .direct || supportsWinograd,
                          "Winograd needs a 3×3, stride-1, padding-1 conv")
         }
     }
 
-    /// Which pass of a convolution an algorithm is chosen for.
-    enum Pass { case forward, backward }
+    /// How a convolution is computed.
+    enum Method {
+        case im2col, direct
+        case winograd(WinogradTiling)
+    }
 
-    /// The Winograd algorithm used for `height × width` images in `pass`, or nil for im2col.
+    /// How `height × width` images are convolved with products by `backend`.
     ///
     /// ``Algorithm/automatic`` follows the per-shape measurements of `phantom-benchmark
-    /// --config shapes` (2 cores, batch 8) and of the networks' own steps (passes of 4
-    /// images), which depend on the library computing the products (`Benchmarks/README.md`,
-    /// "Which convolution where"):
+    /// --config shapes` (2 cores, batch 8; `Benchmarks/README.md`, "Which convolution where"),
+    /// which depend on the library computing the products:
+    /// - With oneDNN, its direct convolution for every kernel wider than 1×1: with the
+    ///   reorders to and from its blocked layouts it runs 1.3–2.9× faster than im2col and
+    ///   `dnnl_sgemm` in both passes (32 → 32 at 32×32: 0.60 against 1.65 ms forward),
+    ///   except between wide layers on large images, where F(4×4)'s fourfold saving of
+    ///   multiply-adds wins: from 128 channels at 32×32 (256 → 128 at 32×32: 12.1 against
+    ///   13.9 ms forward, 24.7 against 31.7 backward).
     /// - With OpenBLAS, F(4×4) is fastest from 32×32 images and 32 channels (a single
     ///   output channel, as `conv_out`, from 64×64); on smaller images F(2×2) pays once
-    ///   channels × image side reach 1024 (64 channels at 16×16, 128 at 8×8).
-    /// - With oneDNN, whose `sgemm` runs im2col's wide products (`N` = pixels, `K` = 9 ×
-    ///   channels) 20–60% faster than OpenBLAS's, F(4×4) from 64 channels at 32×32 and
-    ///   im2col everywhere else (32 → 32 at 64×64: 7.5 against F(4×4)'s 8.5 ms; 64 → 64 at
-    ///   16×16: 0.82 against F(2×2)'s 1.07; `small` sampling's convolutions 0.71 against
-    ///   0.77 s a step with F(2×2) below 32×32), with two exceptions kept for memory, since
-    ///   im2col's backward holds every image's weight gradient and column buffers of 9 ×
-    ///   input channels rows: backward passes of layers with half a million weights or more
-    ///   below 32×32 use F(2×2) (512 → 256 at 8×8 would hold 19 MiB of gradients per 4
-    ///   images; the two run alike there), and a layer with few outputs on images from 64×64
-    ///   (`conv_out`) keeps F(4×4).
+    ///   channels × image side reach 1024 (64 channels at 16×16, 128 at 8×8); im2col
+    ///   elsewhere, since Winograd's GEMMs have `K` = channels and its transformed kernels
+    ///   grow with channels².
     ///
-    /// Winograd's GEMMs have `K` = channels and its transformed kernels grow with
-    /// channels², so narrow layers on small images stay with im2col. The choice does not
-    /// depend on the batch size, so an image's result does not either.
-    func winogradTiling(height: Int, width: Int, pass: Pass = .forward,
-                        backend: GemmBackend = .current) -> WinogradTiling? {
+    /// 1×1 convolutions are one GEMM (im2col without columns). The choice does not depend
+    /// on the batch size, so an image's result does not either.
+    func method(height: Int, width: Int, backend: GemmBackend = .current) -> Method {
+        let side = min(height, width)
         switch algorithm {
-        case .im2col: return nil
-        case .winogradF2: return .f2
-        case .winogradF4: return .f4
+        case .im2col: return .im2col
+        case .direct: return kernel > 1 ? .direct : .im2col
+        case .winogradF2: return .winograd(.f2)
+        case .winogradF4: return .winograd(.f4)
+        case .automatic where backend == .oneDNN:
+            if supportsWinograd && side >= 32 && min(inChannels, outChannels) >= 128 { return .winograd(.f4) }
+            return kernel > 1 ? .direct : .im2col
         case .automatic:
-            let side = min(height, width)
-            guard supportsWinograd && inChannels >= 32 && side >= 8 else { return nil }
-            switch backend {
-            case .oneDNN:
-                if side >= 64 && outChannels < 32 { return .f4 }
-                if side >= 32 { return min(inChannels, outChannels) >= 64 ? .f4 : nil }
-                return pass == .backward && inChannels * outChannels * 9 >= 1 << 19 ? .f2 : nil
-            case .openBLAS:
-                if side >= 32 && (outChannels >= 32 || side >= 64) { return .f4 }
-                return min(inChannels, outChannels) * side >= 1024 ? .f2 : nil
-            }
+            guard supportsWinograd && inChannels >= 32 && side >= 8 else { return .im2col }
+            if side >= 32 && (outChannels >= 32 || side >= 64) { return .winograd(.f4) }
+            return min(inChannels, outChannels) * side >= 1024 ? .winograd(.f2) : .im2col
         }
     }
 
     /// Whether `height × width` images are convolved by Winograd in the forward pass (see ``Algorithm/automatic``).
     public func prefersWinograd(height: Int, width: Int, backend: GemmBackend = .current) -> Bool {
-        winogradTiling(height: height, width: width, backend: backend) != nil
+        if case .winograd = method(height: height, width: width, backend: backend) { return true }
+        return false
     }
 
     /// Whether the shape is one the Winograd algorithms compute: 3×3, stride 1, padding 1.
@@ -90,6 +90,19 @@ public final class Conv2d: Module {
     }
 
     private var input: Tensor?
+    /// oneDNN's primitives per input size (nil where it has none).
+    private var directPlans: [OneDNNConvolution.Shape: OneDNNConvolution?] = [:]
+
+    /// oneDNN's primitives for `height × width` inputs, made on first use.
+    private func directPlan(height: Int, width: Int) -> OneDNNConvolution? {
+        let shape = OneDNNConvolution.Shape(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
+                                            padTop: padTop, padLeft: padLeft, padBottom: padBottom, padRight: padRight,
+                                            height: height, width: width)
+        if let plan = directPlans[shape] { return plan }
+        let plan = OneDNNConvolution(shape)
+        directPlans[shape] = plan
+        return plan
+    }
 
     /// A convolution with the same `padding` on every side, or explicit
     /// `(top, left, bottom, right)` padding through ``init(inChannels:outChannels:kernel:stride:pad:)``.
@@ -138,10 +151,17 @@ public final class Conv2d: Module {
         // Pooled buffers hold stale values: every path below writes every element.
         let y = workspace.pool.take([batch, outChannels, shape.outHeight, shape.outWidth])
         input = x
-        if let tiling = winogradTiling(height: shape.height, width: shape.width) {
+        switch method(height: shape.height, width: shape.width) {
+        case .winograd(let tiling):
             winograd(tiling, batch: batch, height: shape.height, width: shape.width)
                 .forward(x.data, weights: weight.value.data, bias: bias.value.data, into: y.data)
             return y
+        case .direct:
+            if let plan = directPlan(height: shape.height, width: shape.width) {
+                directForward(plan, x, into: y)
+                return y
+            }
+        case .im2col: break
         }
         let pixels = shape.columnCount, rows = shape.columnRows
         let scratch = workspace.perWorker(slots: 1, counts: [shape.isPointwise ? 0 : rows * pixels])
@@ -169,11 +189,19 @@ public final class Conv2d: Module {
         let batch = x.shape[0]
         let shape = geometry(height: x.shape[2], width: x.shape[3])
         let dx = workspace.pool.take(x.shape)
-        if let tiling = winogradTiling(height: shape.height, width: shape.width, pass: .backward) {
+        switch method(height: shape.height, width: shape.width) {
+        case .winograd(let tiling):
             winograd(tiling, batch: batch, height: shape.height, width: shape.width)
                 .backward(x.data, dy.data, flippedWeights: flippedTransposedWeights(), weight: weight, bias: bias,
                           dx: dx.data)
             return dx
+        case .direct:
+            if let plan = directPlan(height: shape.height, width: shape.width),
+               plan.prepareBackward(workers: Parallel.workerCount) {
+                directBackward(plan, x, dy, dx: dx)
+                return dx
+            }
+        case .im2col: break
         }
         let pixels = shape.columnCount, rows = shape.columnRows
         let weightCount = outChannels * rows, slotStride = weightCount + outChannels
@@ -230,6 +258,42 @@ public final class Conv2d: Module {
         accumulateImageGradients(slots, stride: slotStride, images: batch, into: weight)
         accumulateImageGradients(slots + weightCount, stride: slotStride, images: batch, into: bias)
         return dx
+    }
+
+    /// `y = conv(x) + bias` by oneDNN, one image per primitive call.
+    private func directForward(_ plan: OneDNNConvolution, _ x: Tensor, into y: Tensor) {
+        let packed = workspace.shared(slot: Workspace.directKernelSlot, count: plan.packedWeightCount)
+        plan.prepareForward(workers: Parallel.workerCount, weights: weight.value.data, packedInto: packed)
+        let scratch = workspace.perWorker(slots: 3, counts: plan.forwardScratchCounts)
+        let inSize = x.count / x.shape[0], outSize = y.count / y.shape[0]
+        let (xData, yData, b) = (x.data, y.data, bias.value.data)
+        Parallel.forEach(x.shape[0]) { image, worker in
+            plan.forward(image: xData + image * inSize, packedWeights: packed, bias: b, into: yData + image * outSize,
+                         worker: worker, scratch: scratch)
+        }
+    }
+
+    /// dx, and each image's dW and db summed in image order (or per example), by oneDNN;
+    /// `plan` has its backward primitives.
+    private func directBackward(_ plan: OneDNNConvolution, _ x: Tensor, _ dy: Tensor, dx: Tensor) {
+        let batch = x.shape[0]
+        let packed = workspace.shared(slot: Workspace.directKernelSlot, count: plan.packedBackwardWeightCount)
+        plan.packBackwardWeights(weight.value.data, into: packed)
+        let scratch = workspace.perWorker(slots: 5, counts: plan.backwardScratchCounts)
+        let kernelCount = plan.packedKernelGradientCount, slotStride = kernelCount + outChannels
+        let slots = workspace.shared(slot: Workspace.imageGradientSlot, count: batch * slotStride)
+        let inSize = x.count / batch, outSize = dy.count / batch
+        let (xData, dyData, dxData) = (x.data, dy.data, dx.data)
+        Parallel.forEach(batch) { image, worker in
+            let slot = slots + image * slotStride
+            plan.backward(image: xData + image * inSize, outputGradient: dyData + image * outSize, packedWeights: packed,
+                          kernelGradient: slot, biasGradient: slot + kernelCount, inputGradient: dxData + image * inSize,
+                          worker: worker, scratch: scratch)
+        }
+        let sums = workspace.shared(slot: Workspace.directKernelGradientSlot, count: kernelCount + weight.gradient.count)
+        accumulatePackedImageGradients(slots, stride: slotStride, images: batch, packedCount: kernelCount, into: weight,
+                                       scratch: sums) { plan.unpackKernelGradient($0, into: $1) }
+        accumulateImageGradients(slots + kernelCount, stride: slotStride, images: batch, into: bias)
     }
 
     private func winograd(_ tiling: WinogradTiling, batch: Int, height: Int, width: Int) -> WinogradConvolution {

@@ -21,6 +21,30 @@ public func accumulateImageGradients(_ slots: UnsafePointer<Float>, stride: Int,
     }
 }
 
+/// ``accumulateImageGradients(_:stride:images:into:)`` for per-image gradients of
+/// `packedCount` floats kept in another layout (a library's blocked one): each sum over
+/// images is taken in that layout, then `unpack` (which only moves elements) writes it in
+/// the parameter's, and it is added there. The sums equal those of the unpacked gradients
+/// bit for bit. `scratch` holds `packedCount` + the parameter's count floats.
+func accumulatePackedImageGradients(_ slots: UnsafePointer<Float>, stride: Int, images: Int, packedCount: Int,
+                                    into parameter: Parameter, scratch: UnsafeMutablePointer<Float>,
+                                    unpack: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    let count = parameter.gradient.count
+    let perExample = parameter.exampleGradients
+    let positions = perExample?.positionsPerExample ?? images
+    if let perExample {
+        precondition(images == perExample.examples * positions, "\(images) images for \(perExample.examples) examples")
+    }
+    let packedSum = scratch, sum = scratch + packedCount
+    for first in Swift.stride(from: 0, to: images, by: positions) {
+        packedSum.update(repeating: 0, count: packedCount)
+        sumSlots(slots + first * stride, stride: stride, images: positions, count: packedCount, into: packedSum)
+        unpack(packedSum, sum)
+        let target = perExample?.row(position: first) ?? parameter.gradient.data
+        for element in 0..<count { target[element] += sum[element] }
+    }
+}
+
 /// `gradient[i] += Σ_b slots[b·stride + i]` over `images` slots, in slot order, over fixed
 /// element chunks.
 private func sumSlots(_ slots: UnsafePointer<Float>, stride: Int, images: Int, count: Int,

@@ -102,4 +102,8 @@ extension Workspace {
     public static let winogradKernelGradientSlot = 3
     public static let winogradInputSlot = 4
     public static let winogradProductSlot = 5
+    /// Shared slots of oneDNN's direct convolutions: the kernel in the primitive's layout,
+    /// and the sums of per-image kernel gradients in it and in Phantom's.
+    public static let directKernelSlot = 6
+    public static let directKernelGradientSlot = 7
 }

@@ -26,9 +26,10 @@ import Testing
         return zip(actual, expected).map { abs($0 - $1) }.max()! / max(scale, 1e-3)
     }
 
-    /// Each fixture with the default choice of convolution algorithm, and with Winograd
-    /// forced wherever it applies (the fixtures' channels are too few for it by default).
-    @Test(arguments: names, [Conv2d.Algorithm.automatic, .winogradF2, .winogradF4])
+    /// Each fixture with the default choice of convolution algorithm, and with each of the
+    /// others forced wherever it applies (the fixtures' channels are too few for Winograd by
+    /// default, and the default differs between GEMM libraries).
+    @Test(arguments: names, [Conv2d.Algorithm.automatic, .im2col, .direct, .winogradF2, .winogradF4])
     func forwardAndBackwardMatchDiffusers(name: String, convolution: Conv2d.Algorithm) throws {
         let folder = Fixtures.url("unet/\(name)")
         let config = try UNetConfig(contentsOf: folder.appendingPathComponent("config.json"))

@@ -39,10 +39,15 @@ import Testing
         (1, 1, (0, 0, 0, 0)),   // 1×1 shortcut
     ]
 
-    @Test(arguments: 0..<4)
-    func forwardMatchesDirectConvolution(caseIndex: Int) {
+    /// The GEMM lowering, and oneDNN's direct convolution (which any x86-64 CPU runs, in
+    /// kernels for its instruction set), whatever the machine's automatic choice.
+    static let algorithms: [Conv2d.Algorithm] = [.im2col, .direct]
+
+    @Test(arguments: 0..<4, algorithms)
+    func forwardMatchesDirectConvolution(caseIndex: Int, algorithm: Conv2d.Algorithm) {
         let c = Self.cases[caseIndex]
         let conv = Self.makeConv(3, 4, kernel: c.kernel, stride: c.stride, pad: c.pad, seed: 10)
+        conv.algorithm = algorithm
         let x = GradientCheck.random([2, 3, 7, 6], seed: 11)
         let y = conv.forward(x)
         let expected = Self.direct(conv, x)
@@ -50,17 +55,18 @@ import Testing
         for (a, b) in zip(y.values, expected) { #expect(abs(a - b) <= 1e-4 * max(1, abs(b))) }
     }
 
-    @Test(arguments: 0..<4)
-    func backwardMatchesFiniteDifferences(caseIndex: Int) {
+    @Test(arguments: 0..<4, algorithms)
+    func backwardMatchesFiniteDifferences(caseIndex: Int, algorithm: Conv2d.Algorithm) {
         let c = Self.cases[caseIndex]
         let conv = Self.makeConv(3, 4, kernel: c.kernel, stride: c.stride, pad: c.pad, seed: 20)
+        conv.algorithm = algorithm
         let x = GradientCheck.random([2, 3, 6, 5], seed: 21)
         let y = conv.forward(x)
         let r = GradientCheck.random(y.shape, seed: 22)
         conv.zeroGradients()
         let dx = conv.backward(r).values
         GradientCheck().check(
-            name: "conv\(c.kernel)x\(c.kernel)/\(c.stride)",
+            name: "conv\(c.kernel)x\(c.kernel)/\(c.stride) \(algorithm)",
             checked: [("x", x), ("weight", conv.weight.value), ("bias", conv.bias.value)],
             analytic: [dx, conv.weight.gradient.values, conv.bias.gradient.values],
             r: r, forward: { conv.forward(x) })
@@ -80,11 +86,13 @@ import Testing
                               analytic: [dx, conv.weight.gradient.values], r: r, forward: { conv.forward(x) })
     }
 
-    @Test func resultsAreBitIdenticalForAnyThreadCount() {
+    @Test(arguments: algorithms)
+    func resultsAreBitIdenticalForAnyThreadCount(algorithm: Conv2d.Algorithm) {
         var runs: [[Float]] = []
         for threads in [1, 2, 3] {
             Parallel.withWorkers(threads) {
                 let conv = Self.makeConv(4, 5, kernel: 3, stride: 1, pad: (1, 1, 1, 1), seed: 30)
+                conv.algorithm = algorithm
                 let x = GradientCheck.random([5, 4, 8, 8], seed: 31)
                 let y = conv.forward(x)
                 let dx = conv.backward(GradientCheck.random(y.shape, seed: 32))
@@ -93,5 +101,27 @@ import Testing
         }
         #expect(runs[0] == runs[1])
         #expect(runs[1] == runs[2])
+    }
+
+    /// An image's output and input gradient are the same alone as in a batch (the sampler's
+    /// determinism rests on it); oneDNN's primitives take one image at a time. Wide layers
+    /// (32 channels at 16×16, stride 1 and 2), so that its blocked kernels run.
+    @Test(arguments: [1, 2])
+    func directImageDoesNotDependOnTheBatch(stride: Int) {
+        let conv = Self.makeConv(32, 48, kernel: 3, stride: stride, pad: (1, 1, 1, 1), seed: 33)
+        conv.algorithm = .direct
+        let batch = GradientCheck.random([3, 32, 16, 16], seed: 34)
+        let y = conv.forward(batch)
+        let dy = GradientCheck.random(y.shape, seed: 35)
+        let dx = conv.backward(dy).values
+        let (ys, dxs) = (y.values, dx)
+        let outSize = y.count / 3, inSize = batch.count / 3
+        let image = Tensor(shape: [1, 32, 16, 16], values: Array(batch.values[inSize..<2 * inSize]))
+        let alone = conv.forward(image).values
+        let aloneDx = conv.backward(Tensor(shape: [1] + Array(y.shape.dropFirst()),
+                                           values: Array(dy.values[outSize..<2 * outSize]))).values
+        #expect(alone == Array(ys[outSize..<2 * outSize]))
+        #expect(aloneDx == Array(dxs[inSize..<2 * inSize]))
+        #expect(zip(ys, Self.direct(conv, batch)).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) })
     }
 }

@@ -76,6 +76,8 @@ import Testing
             convolution("im2col 3×3 stride 2", 4, 3, kernel: 3, stride: 2, side: 6, algorithm: .im2col),
             convolution("Winograd F(2×2, 3×3)", 5, 6, kernel: 3, stride: 1, side: 7, algorithm: .winogradF2),
             convolution("Winograd F(4×4, 3×3)", 5, 6, kernel: 3, stride: 1, side: 9, algorithm: .winogradF4),
+            convolution("oneDNN direct 3×3", 16, 8, kernel: 3, stride: 1, side: 6, algorithm: .direct),
+            convolution("oneDNN direct 3×3 stride 2", 4, 3, kernel: 3, stride: 2, side: 6, algorithm: .direct),
             Case(name: "ChannelLinear", module: attention,
                  pass: { x, dy in _ = attention.forward(x); _ = attention.backward(dy) },
                  inputShape: [3, 2, 3], outputShape: [4, 2, 3]),

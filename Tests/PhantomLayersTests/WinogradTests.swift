@@ -13,40 +13,42 @@ import Testing
     }
 
     @Test func automaticChoiceFollowsShapeAndLibrary() {
-        func winograd(_ inC: Int, _ outC: Int, stride: Int = 1, size: Int, _ backend: GemmBackend = .openBLAS) -> Bool {
-            Conv2d(inChannels: inC, outChannels: outC, kernel: 3, stride: stride, padding: 1)
-                .prefersWinograd(height: size, width: size, backend: backend)
+        func method(_ inC: Int, _ outC: Int, kernel: Int = 3, stride: Int = 1, size: Int,
+                    _ backend: GemmBackend = .openBLAS) -> String {
+            let conv = Conv2d(inChannels: inC, outChannels: outC, kernel: kernel, stride: stride, padding: kernel / 2)
+            switch conv.method(height: size, width: size, backend: backend) {
+            case .im2col: return "im2col"
+            case .direct: return "direct"
+            case .winograd(let tiling): return "F\(tiling.outputTile)"
+            }
         }
-        #expect(winograd(32, 32, size: 32))
-        #expect(winograd(64, 32, size: 64))
-        #expect(!winograd(16, 64, size: 64))   // K = 16 input channels
-        #expect(winograd(64, 1, size: 64))     // conv_out on large images
-        #expect(!winograd(32, 1, size: 32))
-        #expect(winograd(64, 64, size: 16))
-        #expect(!winograd(64, 64, size: 8))
-        #expect(winograd(128, 128, size: 16))
-        #expect(winograd(256, 256, size: 8))
-        #expect(!winograd(256, 256, size: 4))
-        #expect(!winograd(64, 64, stride: 2, size: 64))
-        // oneDNN's sgemm runs im2col's products faster: Winograd only from 64 channels at 32×32.
-        #expect(winograd(64, 64, size: 32, .oneDNN))
-        #expect(winograd(256, 128, size: 32, .oneDNN))
-        #expect(!winograd(32, 32, size: 64, .oneDNN))
-        #expect(!winograd(64, 32, size: 64, .oneDNN))
-        #expect(winograd(64, 1, size: 64, .oneDNN))      // conv_out: no 9·64-row columns
-        #expect(!winograd(32, 1, size: 32, .oneDNN))
-        #expect(!winograd(128, 128, size: 16, .oneDNN))
-        #expect(!winograd(64, 64, size: 16, .oneDNN))
-        // Backward keeps F(2×2) where im2col would hold large per-image weight gradients.
-        let wide = Conv2d(inChannels: 512, outChannels: 256, kernel: 3, padding: 1)
-        #expect(wide.winogradTiling(height: 8, width: 8, pass: .forward, backend: .oneDNN) == nil)
-        #expect(wide.winogradTiling(height: 8, width: 8, pass: .backward, backend: .oneDNN)?.outputTile == 2)
-        #expect(Conv2d(inChannels: 128, outChannels: 128, kernel: 3, padding: 1)
-            .winogradTiling(height: 16, width: 16, pass: .backward, backend: .oneDNN) == nil)
-        #expect(!winograd(64, 64, stride: 2, size: 64, .oneDNN))
+        #expect(method(32, 32, size: 32) == "F4")
+        #expect(method(64, 32, size: 64) == "F4")
+        #expect(method(16, 64, size: 64) == "im2col")   // K = 16 input channels
+        #expect(method(64, 1, size: 64) == "F4")        // conv_out on large images
+        #expect(method(32, 1, size: 32) == "im2col")
+        #expect(method(64, 64, size: 16) == "F2")
+        #expect(method(64, 64, size: 8) == "im2col")
+        #expect(method(128, 128, size: 16) == "F2")
+        #expect(method(256, 256, size: 8) == "F2")
+        #expect(method(256, 256, size: 4) == "im2col")
+        #expect(method(64, 64, stride: 2, size: 64) == "im2col")
+        // oneDNN: its direct convolution, except F(4×4) between wide layers on large images.
+        #expect(method(32, 32, size: 32, .oneDNN) == "direct")
+        #expect(method(64, 64, size: 64, .oneDNN) == "direct")
+        #expect(method(64, 1, size: 64, .oneDNN) == "direct")
+        #expect(method(1, 32, size: 64, .oneDNN) == "direct")
+        #expect(method(256, 256, size: 8, .oneDNN) == "direct")
+        #expect(method(64, 64, stride: 2, size: 64, .oneDNN) == "direct")
+        #expect(method(128, 128, size: 32, .oneDNN) == "F4")
+        #expect(method(256, 128, size: 32, .oneDNN) == "F4")
+        #expect(method(128, 128, size: 16, .oneDNN) == "direct")
+        #expect(method(128, 64, kernel: 1, size: 32, .oneDNN) == "im2col")   // 1×1: one GEMM
         let forced = Conv2d(inChannels: 1, outChannels: 4, kernel: 3, padding: 1)
         forced.algorithm = .winogradF4
         #expect(forced.prefersWinograd(height: 4, width: 4, backend: .oneDNN))
+        forced.algorithm = .direct
+        #expect(!forced.prefersWinograd(height: 64, width: 64, backend: .openBLAS))
     }
 
     static let tilings: [Conv2d.Algorithm] = [.winogradF2, .winogradF4]

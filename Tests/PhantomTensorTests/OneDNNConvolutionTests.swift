@@ -1,0 +1,54 @@
+import PhantomTensor
+import Testing
+
+/// oneDNN's direct convolution has primitives for every convolution shape of the presets,
+/// so `Conv2d`'s `.direct` does not quietly fall back to im2col; and one image's forward
+/// pass equals the definition.
+@Suite struct OneDNNConvolutionTests {
+    static func shape(_ inC: Int, _ outC: Int, kernel: Int = 3, stride: Int = 1, size: Int) -> OneDNNConvolution.Shape {
+        let pad = kernel / 2
+        return OneDNNConvolution.Shape(inChannels: inC, outChannels: outC, kernel: kernel, stride: stride,
+                                       padTop: pad, padLeft: pad, padBottom: pad, padRight: pad, height: size, width: size)
+    }
+
+    @Test(arguments: [shape(1, 32, size: 64), shape(32, 32, size: 32), shape(64, 64, stride: 2, size: 16),
+                      shape(256, 256, size: 8), shape(64, 1, size: 64), shape(3, 5, kernel: 5, size: 7)])
+    func primitivesExistForBothPasses(shape: OneDNNConvolution.Shape) throws {
+        let convolution = try #require(OneDNNConvolution(shape))
+        #expect(convolution.prepareBackward(workers: 2))
+        #expect(convolution.packedKernelGradientCount >= shape.outChannels * shape.inChannels * shape.kernel * shape.kernel)
+    }
+
+    @Test func forwardMatchesTheDefinition() throws {
+        let shape = Self.shape(3, 4, stride: 2, size: 7)
+        let convolution = try #require(OneDNNConvolution(shape))
+        let x: [Float] = (0..<147).map { (index: Int) -> Float in Float((index * 37) % 11 - 5) }
+        let w: [Float] = (0..<108).map { (index: Int) -> Float in Float((index * 13) % 7 - 3) }
+        let bias: [Float] = [0.5, -1, 2, 0]
+        let workspace = Workspace()
+        let scratch = workspace.perWorker(slots: 3, counts: convolution.forwardScratchCounts)
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: convolution.packedWeightCount)
+        defer { packed.deallocate() }
+        var y = [Float](repeating: .nan, count: 4 * shape.outHeight * shape.outWidth)
+        w.withUnsafeBufferPointer { convolution.prepareForward(workers: 1, weights: $0.baseAddress!, packedInto: packed) }
+        x.withUnsafeBufferPointer { x in
+            bias.withUnsafeBufferPointer { b in
+                y.withUnsafeMutableBufferPointer { y in
+                    convolution.forward(image: x.baseAddress!, packedWeights: packed, bias: b.baseAddress!,
+                                        into: y.baseAddress!, worker: 0, scratch: scratch)
+                }
+            }
+        }
+        for o in 0..<4 { for oy in 0..<shape.outHeight { for ox in 0..<shape.outWidth {
+            var sum: Float = bias[o]
+            for i in 0..<3 { for ky in 0..<3 { for kx in 0..<3 {
+                let iy: Int = oy * 2 + ky - 1, ix: Int = ox * 2 + kx - 1
+                guard iy >= 0 && iy < 7 && ix >= 0 && ix < 7 else { continue }
+                let input: Float = x[(i * 7 + iy) * 7 + ix], weight: Float = w[((o * 3 + i) * 3 + ky) * 3 + kx]
+                sum += input * weight
+            } } }
+            // Small integers: every product and sum is exact in any order.
+            #expect(y[(o * shape.outHeight + oy) * shape.outWidth + ox] == sum)
+        } } }
+    }
+}
