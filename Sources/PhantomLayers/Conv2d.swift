@@ -15,7 +15,7 @@ public final class Conv2d: Module {
 
     /// How the convolution is computed.
     public enum Algorithm: Sendable {
-        /// The fastest of the others for the shape and the GEMM library (see ``method(height:width:backend:)``).
+        /// The fastest of the others for the shape and the GEMM library (see ``method(height:width:pass:backend:)``).
         case automatic
         /// oneDNN's direct convolution (``OneDNNConvolution``), one image per primitive: any kernel,
         /// stride and padding; im2col where oneDNN has no implementation.
@@ -36,13 +36,16 @@ public final class Conv2d: Module {
         }
     }
 
+    /// Which pass of a convolution a method is chosen for.
+    enum Pass { case forward, backward }
+
     /// How a convolution is computed.
     enum Method {
         case im2col, direct
         case winograd(WinogradTiling)
     }
 
-    /// How `height × width` images are convolved with products by `backend`.
+    /// How `height × width` images are convolved in `pass` with products by `backend`.
     ///
     /// ``Algorithm/automatic`` follows the per-shape measurements of `phantom-benchmark
     /// --config shapes` (2 cores, batch 8; `Benchmarks/README.md`, "Which convolution where"),
@@ -52,7 +55,11 @@ public final class Conv2d: Module {
     ///   `dnnl_sgemm` in both passes (32 → 32 at 32×32: 0.60 against 1.65 ms forward),
     ///   except between wide layers on large images, where F(4×4)'s fourfold saving of
     ///   multiply-adds wins: from 128 channels at 32×32 (256 → 128 at 32×32: 12.1 against
-    ///   13.9 ms forward, 24.7 against 31.7 backward).
+    ///   13.9 ms forward, 24.7 against 31.7 backward). One exception for memory: backward
+    ///   passes of layers with half a million weights or more below 32×32 use F(2×2), since
+    ///   the direct backward keeps every image's kernel gradient until the batch is summed
+    ///   (512 → 256 at 8×8: 19 MiB per 4 images, which took `small` training's peak RSS past
+    ///   half the peers'; the two run alike there, 12.3 against 12.7 ms).
     /// - With OpenBLAS, F(4×4) is fastest from 32×32 images and 32 channels (a single
     ///   output channel, as `conv_out`, from 64×64); on smaller images F(2×2) pays once
     ///   channels × image side reach 1024 (64 channels at 16×16, 128 at 8×8); im2col
@@ -61,7 +68,7 @@ public final class Conv2d: Module {
     ///
     /// 1×1 convolutions are one GEMM (im2col without columns). The choice does not depend
     /// on the batch size, so an image's result does not either.
-    func method(height: Int, width: Int, backend: GemmBackend = .current) -> Method {
+    func method(height: Int, width: Int, pass: Pass = .forward, backend: GemmBackend = .current) -> Method {
         let side = min(height, width)
         switch algorithm {
         case .im2col: return .im2col
@@ -70,6 +77,7 @@ public final class Conv2d: Module {
         case .winogradF4: return .winograd(.f4)
         case .automatic where backend == .oneDNN:
             if supportsWinograd && side >= 32 && min(inChannels, outChannels) >= 128 { return .winograd(.f4) }
+            if supportsWinograd && pass == .backward && side < 32 && inChannels * outChannels * 9 >= 1 << 19 { return .winograd(.f2) }
             return kernel > 1 ? .direct : .im2col
         case .automatic:
             guard supportsWinograd && inChannels >= 32 && side >= 8 else { return .im2col }
@@ -189,7 +197,7 @@ public final class Conv2d: Module {
         let batch = x.shape[0]
         let shape = geometry(height: x.shape[2], width: x.shape[3])
         let dx = workspace.pool.take(x.shape)
-        switch method(height: shape.height, width: shape.width) {
+        switch method(height: shape.height, width: shape.width, pass: .backward) {
         case .winograd(let tiling):
             winograd(tiling, batch: batch, height: shape.height, width: shape.width)
                 .backward(x.data, dy.data, flippedWeights: flippedTransposedWeights(), weight: weight, bias: bias,

@@ -14,9 +14,9 @@ import Testing
 
     @Test func automaticChoiceFollowsShapeAndLibrary() {
         func method(_ inC: Int, _ outC: Int, kernel: Int = 3, stride: Int = 1, size: Int,
-                    _ backend: GemmBackend = .openBLAS) -> String {
+                    _ backend: GemmBackend = .openBLAS, pass: Conv2d.Pass = .forward) -> String {
             let conv = Conv2d(inChannels: inC, outChannels: outC, kernel: kernel, stride: stride, padding: kernel / 2)
-            switch conv.method(height: size, width: size, backend: backend) {
+            switch conv.method(height: size, width: size, pass: pass, backend: backend) {
             case .im2col: return "im2col"
             case .direct: return "direct"
             case .winograd(let tiling): return "F\(tiling.outputTile)"
@@ -44,6 +44,10 @@ import Testing
         #expect(method(256, 128, size: 32, .oneDNN) == "F4")
         #expect(method(128, 128, size: 16, .oneDNN) == "direct")
         #expect(method(128, 64, kernel: 1, size: 32, .oneDNN) == "im2col")   // 1×1: one GEMM
+        // Backward keeps F(2×2) where the direct pass would hold large per-image kernel gradients.
+        #expect(method(512, 256, size: 8, .oneDNN, pass: .backward) == "F2")
+        #expect(method(512, 256, size: 8, .oneDNN) == "direct")
+        #expect(method(128, 128, size: 16, .oneDNN, pass: .backward) == "direct")
         let forced = Conv2d(inChannels: 1, outChannels: 4, kernel: 3, padding: 1)
         forced.algorithm = .winogradF4
         #expect(forced.prefersWinograd(height: 4, width: 4, backend: .oneDNN))
