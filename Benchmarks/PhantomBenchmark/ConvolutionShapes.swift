@@ -15,10 +15,10 @@ let convolutionShapes: [(inChannels: Int, outChannels: Int, size: Int, batch: In
 /// One line per shape: milliseconds and effective GFLOP/s (direct-convolution FLOPs
 /// over time) of the forward and the backward pass, best of five, for each algorithm.
 func convolutionShapesReport() -> String {
-    var lines = ["in -> out @ size, batch: forward / backward in ms (effective GFLOP/s) by im2col, Winograd F(2x2,3x3), F(4x4,3x3), oneDNN direct"]
+    var lines = ["in -> out @ size, batch: forward / backward in ms (effective GFLOP/s) by im2col, Winograd F(2x2,3x3), F(4x4,3x3), oneDNN direct and Winograd"]
     for shape in convolutionShapes {
         var line = "\(shape.inChannels) -> \(shape.outChannels) @ \(shape.size), b\(shape.batch):"
-        for algorithm in [Conv2d.Algorithm.im2col, .winogradF2, .winogradF4, .direct] {
+        for algorithm in [Conv2d.Algorithm.im2col, .winogradF2, .winogradF4, .direct, .oneDNNWinograd] {
             // Outputs go back to the pool as in the model, so steady passes time compute only,
             // not allocation and zero-fill.
             let workspace = Workspace()
@@ -58,6 +58,7 @@ private func label(_ algorithm: Conv2d.Algorithm) -> String {
     case .winogradF2: "| F2"
     case .winogradF4: "| F4"
     case .direct: "| direct"
+    case .oneDNNWinograd: "| oneDNN Winograd"
     case .automatic: "| automatic"
     }
 }

@@ -159,12 +159,19 @@ let shape = [batch, config.inChannels, size, size]
 let labels: [Int]? = config.numClassEmbeds.map { classes in (0..<batch).map { $0 % classes } }
 let schedule = NoiseSchedule()
 
-// FLOPs of one forward pass, counted on the GEMMs it runs.
-let probe = Tensor(zeros: shape)
+// FLOPs of one forward pass, counted on the GEMMs it runs, as the mode runs them (no memory
+// beyond a step's): sampling's passes without activations (and with its forward-only
+// convolutions), or one training group's pass, scaled to the batch.
 Profiler.reset(enabled: true)
-// (Without keeping activations, in the passes' groups: the same GEMMs, and no memory beyond a step's.)
-_ = unet.predict(probe, timesteps: Array(repeating: 500, count: batch), classLabels: labels)
-let forwardFlops = Double(Profiler.gemmFlops)
+let probeImages = arguments.mode == "sample" ? batch : min(batch, unet.imagesPerPass)
+let probe = Tensor(zeros: [probeImages] + shape.dropFirst())
+let probeTimes = Array(repeating: Float(500), count: probeImages), probeLabels = labels.map { Array($0.prefix(probeImages)) }
+if arguments.mode == "sample" {
+    _ = unet.predict(probe, timesteps: probeTimes, classLabels: probeLabels)
+} else {
+    _ = unet.forward(probe, timesteps: probeTimes, classLabels: probeLabels)
+}
+let forwardFlops = Double(Profiler.gemmFlops) * Double(batch) / Double(probeImages)
 Profiler.reset(enabled: false)
 
 /// `count` random images for the Trainer modes.

@@ -121,12 +121,17 @@ public final class UNet2D: Module {
     /// Sets how every convolution that supports `algorithm` computes (the default is
     /// ``Conv2d/Algorithm/automatic``); for comparisons, benchmarks and tests.
     public func setConvolutionAlgorithm(_ algorithm: Conv2d.Algorithm) {
+        let needsWinograd = algorithm == .winogradF2 || algorithm == .winogradF4
+        for conv in convolutions where !needsWinograd || conv.supportsWinograd { conv.algorithm = algorithm }
+    }
+
+    /// Every convolution of the network.
+    private var convolutions: [Conv2d] {
         var convolutions = [convIn, convOut]
         for block in downBlocks { block.visitConvolutions { convolutions.append($0) } }
         midBlock?.visitConvolutions { convolutions.append($0) }
         for block in upBlocks { block.visitConvolutions { convolutions.append($0) } }
-        let needsWinograd = algorithm == .winogradF2 || algorithm == .winogradF4
-        for conv in convolutions where !needsWinograd || conv.supportsWinograd { conv.algorithm = algorithm }
+        return convolutions
     }
 
     /// Predicts the model output for `sample` `[B, in, H, W]` at `timesteps` (one per
@@ -149,6 +154,7 @@ public final class UNet2D: Module {
     public func forward(_ sample: Tensor, timesteps: [Float], classLabels: [Int]? = nil,
                         dropoutKey: DropoutKey? = nil, keepForBackward: Bool = true) -> Tensor {
         releaseStep()
+        for conv in convolutions where conv.forwardOnly == keepForBackward { conv.forwardOnly = !keepForBackward }
         let batch = sample.shape[0]
         precondition(sample.shape.count == 4 && sample.shape[1] == config.inChannels, "sample shape \(sample.shape)")
         precondition(timesteps.count == batch, "\(timesteps.count) timesteps for \(batch) images")

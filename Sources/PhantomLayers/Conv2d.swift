@@ -20,6 +20,10 @@ public final class Conv2d: Module {
         /// oneDNN's direct convolution (``OneDNNConvolution``), one image per primitive: any kernel,
         /// stride and padding; im2col where oneDNN has no implementation.
         case direct
+        /// oneDNN's Winograd convolution in the forward pass, one image per primitive: 3×3,
+        /// stride 1, on AVX-512 CPUs; its direct convolution in the backward pass and where
+        /// oneDNN has no Winograd one, im2col where it has neither.
+        case oneDNNWinograd
         /// im2col and one GEMM per image: any kernel, stride and padding.
         case im2col
         /// Winograd F(2×2, 3×3) (``WinogradConvolution``): 3×3, stride 1, padding 1 only.
@@ -31,17 +35,24 @@ public final class Conv2d: Module {
     /// The algorithm in use.
     public var algorithm: Algorithm = .automatic {
         didSet {
-            precondition(algorithm == .automatic || algorithm == .im2col || algorithm == .direct || supportsWinograd,
+            precondition(algorithm == .automatic || algorithm == .im2col || algorithm == .direct || algorithm == .oneDNNWinograd
+                            || supportsWinograd,
                          "Winograd needs a 3×3, stride-1, padding-1 conv")
         }
     }
+
+    /// Whether no backward pass follows the forward passes (a sampler's network): forward
+    /// passes may then use algorithms that have no backward (oneDNN's Winograd), and whose
+    /// kernel transform is kept from pass to pass. ``UNet2D`` sets it for each pass.
+    public var forwardOnly = false
 
     /// Which pass of a convolution a method is chosen for.
     enum Pass { case forward, backward }
 
     /// How a convolution is computed.
     enum Method {
-        case im2col, direct
+        case im2col
+        case oneDNN(OneDNNConvolution.Algorithm)
         case winograd(WinogradTiling)
     }
 
@@ -53,9 +64,12 @@ public final class Conv2d: Module {
     /// - With oneDNN, its direct convolution for every kernel wider than 1×1: with the
     ///   reorders to and from its blocked layouts it runs 1.3–2.9× faster than im2col and
     ///   `dnnl_sgemm` in both passes (32 → 32 at 32×32: 0.60 against 1.65 ms forward),
-    ///   except between wide layers on large images, where F(4×4)'s fourfold saving of
-    ///   multiply-adds wins: from 128 channels at 32×32 (256 → 128 at 32×32: 12.1 against
-    ///   13.9 ms forward, 24.7 against 31.7 backward). One exception for memory: backward
+    ///   except between wide layers on large images, where Winograd's saving of
+    ///   multiply-adds wins: from 32 channels at 64×64, oneDNN's own Winograd where no
+    ///   backward follows (``forwardOnly``: it has none here, and its kernel transform pays
+    ///   only when kept across passes; 64 → 64 at 64×64: 5.9 against 8.1 ms), and from 128 channels
+    ///   at 32×32, Phantom's F(4×4) (256 → 128 at 32×32: 12.1 against 13.9 ms forward,
+    ///   24.7 against 31.7 backward). One exception for memory: backward
     ///   passes of layers with half a million weights or more below 32×32 use F(2×2), since
     ///   the direct backward keeps every image's kernel gradient until the batch is summed
     ///   (512 → 256 at 8×8: 19 MiB per 4 images, which took `small` training's peak RSS past
@@ -72,13 +86,18 @@ public final class Conv2d: Module {
         let side = min(height, width)
         switch algorithm {
         case .im2col: return .im2col
-        case .direct: return kernel > 1 ? .direct : .im2col
+        case .direct: return kernel > 1 ? .oneDNN(.direct) : .im2col
+        case .oneDNNWinograd:
+            return supportsWinograd && pass == .forward ? .oneDNN(.winograd) : kernel > 1 ? .oneDNN(.direct) : .im2col
         case .winogradF2: return .winograd(.f2)
         case .winogradF4: return .winograd(.f4)
         case .automatic where backend == .oneDNN:
+            if supportsWinograd && forwardOnly && pass == .forward && side >= 64 && min(inChannels, outChannels) >= 32 {
+                return .oneDNN(.winograd)
+            }
             if supportsWinograd && side >= 32 && min(inChannels, outChannels) >= 128 { return .winograd(.f4) }
             if supportsWinograd && pass == .backward && side < 32 && inChannels * outChannels * 9 >= 1 << 19 { return .winograd(.f2) }
-            return kernel > 1 ? .direct : .im2col
+            return kernel > 1 ? .oneDNN(.direct) : .im2col
         case .automatic:
             guard supportsWinograd && inChannels >= 32 && side >= 8 else { return .im2col }
             if side >= 32 && (outChannels >= 32 || side >= 64) { return .winograd(.f4) }
@@ -99,16 +118,22 @@ public final class Conv2d: Module {
 
     private var input: Tensor?
     /// oneDNN's primitives per input size (nil where it has none).
-    private var directPlans: [OneDNNConvolution.Shape: OneDNNConvolution?] = [:]
+    private var oneDNNPlans: [PlanKey: OneDNNConvolution?] = [:]
+    private struct PlanKey: Hashable {
+        let shape: OneDNNConvolution.Shape, winograd: Bool
+    }
 
-    /// oneDNN's primitives for `height × width` inputs, made on first use.
-    private func directPlan(height: Int, width: Int) -> OneDNNConvolution? {
+    /// oneDNN's primitives for `height × width` inputs by `algorithm`, made on first use;
+    /// for Winograd, the direct ones where oneDNN has no Winograd primitive for the shape.
+    private func oneDNNPlan(_ algorithm: OneDNNConvolution.Algorithm, height: Int, width: Int) -> OneDNNConvolution? {
         let shape = OneDNNConvolution.Shape(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
                                             padTop: padTop, padLeft: padLeft, padBottom: padBottom, padRight: padRight,
                                             height: height, width: width)
-        if let plan = directPlans[shape] { return plan }
-        let plan = OneDNNConvolution(shape)
-        directPlans[shape] = plan
+        let key = PlanKey(shape: shape, winograd: algorithm == .winograd)
+        if let plan = oneDNNPlans[key] { return plan }
+        let plan = OneDNNConvolution(shape, algorithm: algorithm)
+            ?? (algorithm == .winograd ? oneDNNPlan(.direct, height: height, width: width) : nil)
+        oneDNNPlans[key] = plan
         return plan
     }
 
@@ -164,9 +189,9 @@ public final class Conv2d: Module {
             winograd(tiling, batch: batch, height: shape.height, width: shape.width)
                 .forward(x.data, weights: weight.value.data, bias: bias.value.data, into: y.data)
             return y
-        case .direct:
-            if let plan = directPlan(height: shape.height, width: shape.width) {
-                directForward(plan, x, into: y)
+        case .oneDNN(let algorithm):
+            if let plan = oneDNNPlan(algorithm, height: shape.height, width: shape.width) {
+                oneDNNForward(plan, x, into: y)
                 return y
             }
         case .im2col: break
@@ -203,10 +228,10 @@ public final class Conv2d: Module {
                 .backward(x.data, dy.data, flippedWeights: flippedTransposedWeights(), weight: weight, bias: bias,
                           dx: dx.data)
             return dx
-        case .direct:
-            if let plan = directPlan(height: shape.height, width: shape.width),
+        case .oneDNN(let algorithm):
+            if let plan = oneDNNPlan(algorithm, height: shape.height, width: shape.width),
                plan.prepareBackward(workers: Parallel.workerCount) {
-                directBackward(plan, x, dy, dx: dx)
+                oneDNNBackward(plan, x, dy, dx: dx)
                 return dx
             }
         case .im2col: break
@@ -269,21 +294,21 @@ public final class Conv2d: Module {
     }
 
     /// `y = conv(x) + bias` by oneDNN, one image per primitive call.
-    private func directForward(_ plan: OneDNNConvolution, _ x: Tensor, into y: Tensor) {
+    private func oneDNNForward(_ plan: OneDNNConvolution, _ x: Tensor, into y: Tensor) {
         let packed = workspace.shared(slot: Workspace.directKernelSlot, count: plan.packedWeightCount)
-        plan.prepareForward(workers: Parallel.workerCount, weights: weight.value.data, packedInto: packed)
+        let kernel = plan.prepareForward(workers: Parallel.workerCount, weights: weight.value.data, packedInto: packed)
         let scratch = workspace.perWorker(slots: 3, counts: plan.forwardScratchCounts)
         let inSize = x.count / x.shape[0], outSize = y.count / y.shape[0]
         let (xData, yData, b) = (x.data, y.data, bias.value.data)
         Parallel.forEach(x.shape[0]) { image, worker in
-            plan.forward(image: xData + image * inSize, packedWeights: packed, bias: b, into: yData + image * outSize,
+            plan.forward(image: xData + image * inSize, packedWeights: kernel, bias: b, into: yData + image * outSize,
                          worker: worker, scratch: scratch)
         }
     }
 
     /// dx, and each image's dW and db summed in image order (or per example), by oneDNN;
     /// `plan` has its backward primitives.
-    private func directBackward(_ plan: OneDNNConvolution, _ x: Tensor, _ dy: Tensor, dx: Tensor) {
+    private func oneDNNBackward(_ plan: OneDNNConvolution, _ x: Tensor, _ dy: Tensor, dx: Tensor) {
         let batch = x.shape[0]
         let packed = workspace.shared(slot: Workspace.directKernelSlot, count: plan.packedBackwardWeightCount)
         plan.packBackwardWeights(weight.value.data, into: packed)

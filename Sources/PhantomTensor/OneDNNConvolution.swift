@@ -1,7 +1,8 @@
 import CDNNL
+import Foundation
 
-/// A 2-D convolution of one image at a time by oneDNN's direct-convolution primitives
-/// (Debian: libdnnl-dev 2.6), for one shape.
+/// A 2-D convolution of one image at a time by oneDNN's primitives (Debian: libdnnl-dev
+/// 2.6), direct or Winograd, for one shape.
 ///
 /// oneDNN's fastest CPU kernels (`brgconv` and `jit:avx512_core` on AVX-512, `jit:avx2`
 /// on AVX2) keep channels innermost in blocks of 8 or 16 (`nChw16c`, `OIhw16i16o`)
@@ -10,7 +11,8 @@ import CDNNL
 /// layout and its result back, and each pass reorders the kernel once. Measured single
 /// threaded on an AVX-512 Xeon (`Benchmarks/README.md`, "Direct convolution"): 160–205
 /// GFLOP/s forward and backward from 32 channels at 8×8 to 64×64, with the reorders,
-/// where im2col + `dnnl_sgemm` reaches 60–130.
+/// where im2col + `dnnl_sgemm` reaches 60–130; its Winograd primitives (F(2×2, 3×3) and
+/// F(4×4, 3×3) on AVX-512 only) reach more where the shape suits them.
 ///
 /// Each image goes through primitives of batch 1 on the calling thread alone, so an
 /// image's result depends neither on the batch it came in nor on the worker count.
@@ -39,10 +41,23 @@ public final class OneDNNConvolution: @unchecked Sendable {
         public var flops: Int { 2 * outChannels * inChannels * kernel * kernel * outHeight * outWidth }
     }
 
+    /// oneDNN's convolution algorithms.
+    public enum Algorithm: Sendable {
+        /// Direct convolution (`dnnl_convolution_direct`): any kernel, stride and padding.
+        case direct
+        /// Winograd (`dnnl_convolution_winograd`), forward only: 3×3, stride 1, on AVX-512
+        /// CPUs, where oneDNN picks F(2×2, 3×3) or F(4×4, 3×3). (Its F(4×4, 3×3) backward
+        /// primitives crashed on caller-supplied scratchpads here, with 9 MiB of scratchpad
+        /// per image at 32 channels of 32×32.)
+        case winograd
+
+        var kind: dnnl_alg_kind_t { self == .direct ? dnnl_convolution_direct : dnnl_convolution_winograd }
+    }
+
     public let shape: Shape
+    public let algorithm: Algorithm
 
     // Forward: image in, convolution, image out; the kernel packed once per pass.
-    private let forwardDescriptor: dnnl_primitive_desc_t
     private let convolution: OneDNNPrimitive
     private let sourceIn: OneDNNPrimitive?, outputOut: OneDNNPrimitive?, weightsIn: OneDNNPrimitive?
     private let layouts: (image: dnnl_memory_desc_t, output: dnnl_memory_desc_t, weights: dnnl_memory_desc_t)
@@ -58,25 +73,16 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }
     private var backwardPrimitives: Backward?
 
-    /// The primitives for `shape`, or nil when oneDNN has no direct convolution for it.
-    public init?(_ shape: Shape) {
+    /// The primitives for `shape` by `algorithm`, or nil when oneDNN has none on this CPU.
+    public init?(_ shape: Shape, algorithm: Algorithm = .direct) {
         self.shape = shape
+        self.algorithm = algorithm
         let image = OneDNN.descriptor([1, shape.inChannels, shape.height, shape.width], dnnl_nchw)
         let output = OneDNN.descriptor([1, shape.outChannels, shape.outHeight, shape.outWidth], dnnl_nchw)
         let weights = OneDNN.descriptor([shape.outChannels, shape.inChannels, shape.kernel, shape.kernel], dnnl_oihw)
         layouts = (image, output, weights)
-        var source = OneDNN.descriptor([1, shape.inChannels, shape.height, shape.width], dnnl_format_tag_any)
-        var destination = OneDNN.descriptor([1, shape.outChannels, shape.outHeight, shape.outWidth], dnnl_format_tag_any)
-        var kernel = OneDNN.descriptor([shape.outChannels, shape.inChannels, shape.kernel, shape.kernel], dnnl_format_tag_any)
-        var bias = OneDNN.descriptor([shape.outChannels], dnnl_x)
-        var description = dnnl_convolution_desc_t()
-        let strides: [Int64] = [Int64(shape.stride), Int64(shape.stride)]
-        let before: [Int64] = [Int64(shape.padTop), Int64(shape.padLeft)]
-        let after: [Int64] = [Int64(shape.padBottom), Int64(shape.padRight)]
-        guard dnnl_convolution_forward_desc_init(&description, dnnl_forward_training, dnnl_convolution_direct, &source, &kernel,
-                                                 &bias, &destination, strides, before, after) == dnnl_success,
-              let pd = OneDNN.primitiveDescriptor(&description, hint: nil) else { return nil }
-        forwardDescriptor = pd
+        guard let pd = Self.forwardDescriptor(shape, algorithm, training: false) else { return nil }
+        defer { dnnl_primitive_desc_destroy(pd) }
         let arguments: [(Int32, dnnl_query_t, Int32)] = [
             (Int32(DNNL_ARG_SRC), dnnl_query_src_md, 0), (Int32(DNNL_ARG_WEIGHTS), dnnl_query_weights_md, 0),
             (Int32(DNNL_ARG_BIAS), dnnl_query_weights_md, 1), (Int32(DNNL_ARG_DST), dnnl_query_dst_md, 0),
@@ -84,14 +90,36 @@ public final class OneDNNConvolution: @unchecked Sendable {
         guard let convolution = OneDNNPrimitive(pd, arguments: arguments),
               let sourceIn = OneDNN.reorder(image, convolution.descriptor(0)),
               let weightsIn = OneDNN.reorder(weights, convolution.descriptor(1)),
-              let outputOut = OneDNN.reorder(convolution.descriptor(3), output) else {
-            dnnl_primitive_desc_destroy(pd)
-            return nil
-        }
+              let outputOut = OneDNN.reorder(convolution.descriptor(3), output) else { return nil }
         (self.convolution, self.sourceIn, self.weightsIn, self.outputOut) = (convolution, sourceIn, weightsIn, outputOut)
     }
 
-    deinit { dnnl_primitive_desc_destroy(forwardDescriptor) }
+    /// The forward primitive descriptor: for inference (what ``forward(image:packedWeights:bias:into:worker:scratch:)``
+    /// runs), or for training (the hint the backward primitives are made from).
+    private static func forwardDescriptor(_ shape: Shape, _ algorithm: Algorithm, training: Bool) -> dnnl_primitive_desc_t? {
+        var (source, kernel, bias, destination) = anyLayouts(shape)
+        var description = dnnl_convolution_desc_t()
+        let (strides, before, after) = geometry(shape)
+        guard dnnl_convolution_forward_desc_init(&description, training ? dnnl_forward_training : dnnl_forward_inference,
+                                                 algorithm.kind, &source, &kernel, &bias, &destination,
+                                                 strides, before, after) == dnnl_success else { return nil }
+        return OneDNN.primitiveDescriptor(&description, hint: nil)
+    }
+
+    /// Descriptors of the image, kernel, bias and output that let the primitive choose the layouts.
+    private static func anyLayouts(_ shape: Shape)
+        -> (dnnl_memory_desc_t, dnnl_memory_desc_t, dnnl_memory_desc_t, dnnl_memory_desc_t) {
+        (OneDNN.descriptor([1, shape.inChannels, shape.height, shape.width], dnnl_format_tag_any),
+         OneDNN.descriptor([shape.outChannels, shape.inChannels, shape.kernel, shape.kernel], dnnl_format_tag_any),
+         OneDNN.descriptor([shape.outChannels], dnnl_x),
+         OneDNN.descriptor([1, shape.outChannels, shape.outHeight, shape.outWidth], dnnl_format_tag_any))
+    }
+
+    /// Strides and the padding before and after, as oneDNN takes them.
+    private static func geometry(_ shape: Shape) -> (strides: [Int64], before: [Int64], after: [Int64]) {
+        ([Int64(shape.stride), Int64(shape.stride)], [Int64(shape.padTop), Int64(shape.padLeft)],
+         [Int64(shape.padBottom), Int64(shape.padRight)])
+    }
 
     // MARK: Forward
 
@@ -104,12 +132,37 @@ public final class OneDNNConvolution: @unchecked Sendable {
     /// Floats of the kernel in the forward primitive's layout.
     public var packedWeightCount: Int { floats(convolution.descriptor(1)) }
 
-    /// Readies `workers` workers and writes `weights` (`[out, in, k, k]`) into `packed`
-    /// (``packedWeightCount`` floats) in the forward primitive's layout. Call once per pass,
-    /// before the workers run.
-    public func prepareForward(workers: Int, weights: UnsafePointer<Float>, packedInto packed: UnsafeMutablePointer<Float>) {
+    /// Readies `workers` workers and returns `weights` (`[out, in, k, k]`) in the forward
+    /// primitive's layout: written into `packed` (``packedWeightCount`` floats), or, for
+    /// Winograd, into a copy of its own, remade only when `weights` differ from the last
+    /// call's (oneDNN transforms a Winograd kernel on one thread, at about the cost of a
+    /// few images' convolutions; a sampler's weights do not change between steps). Call
+    /// once per pass, before the workers run.
+    public func prepareForward(workers: Int, weights: UnsafePointer<Float>,
+                               packedInto packed: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         for primitive in [convolution, sourceIn, outputOut, weightsIn].compactMap({ $0 }) { primitive.prepare(workers: workers) }
-        relayout(weightsIn, UnsafeMutableRawPointer(mutating: weights), packed, count: packedWeightCount, worker: 0)
+        guard algorithm == .winograd else {
+            relayout(weightsIn, UnsafeMutableRawPointer(mutating: weights), packed, count: packedWeightCount, worker: 0)
+            return UnsafePointer(packed)
+        }
+        let count = shape.outChannels * shape.inChannels * shape.kernel * shape.kernel
+        if let cached = packedKernel, memcmp(cached.source.baseAddress!, weights, count * MemoryLayout<Float>.stride) == 0 {
+            return UnsafePointer(cached.packed)
+        }
+        let own = packedKernel ?? (UnsafeMutableBufferPointer.allocate(capacity: count),
+                                   UnsafeMutablePointer<Float>.allocate(capacity: packedWeightCount))
+        _ = own.source.initialize(from: UnsafeBufferPointer(start: weights, count: count))
+        relayout(weightsIn, UnsafeMutableRawPointer(mutating: weights), own.packed, count: packedWeightCount, worker: 0)
+        packedKernel = own
+        return UnsafePointer(own.packed)
+    }
+
+    /// A Winograd primitive's kernel as last given, and in its layout.
+    private var packedKernel: (source: UnsafeMutableBufferPointer<Float>, packed: UnsafeMutablePointer<Float>)?
+
+    deinit {
+        packedKernel?.source.deallocate()
+        packedKernel?.packed.deallocate()
     }
 
     /// `y = conv(x) + bias` for one image `x` `[in, H, W]` into `y` `[out, outHeight, outWidth]`,
@@ -128,8 +181,9 @@ public final class OneDNNConvolution: @unchecked Sendable {
     // MARK: Backward
 
     /// Makes the backward primitives (once) and readies `workers` workers; false when
-    /// oneDNN has no backward pass for this shape.
+    /// oneDNN has no backward pass for this shape, or the algorithm is Winograd.
     public func prepareBackward(workers: Int) -> Bool {
+        guard algorithm == .direct else { return false }
         if backwardPrimitives == nil { backwardPrimitives = makeBackward() }
         guard let backward = backwardPrimitives else { return false }
         for primitive in [backward.data, backward.weights, backward.sourceIn, backward.gradientInForWeights,
@@ -200,21 +254,18 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }
 
     private func makeBackward() -> Backward? {
-        var source = OneDNN.descriptor([1, shape.inChannels, shape.height, shape.width], dnnl_format_tag_any)
-        var destination = OneDNN.descriptor([1, shape.outChannels, shape.outHeight, shape.outWidth], dnnl_format_tag_any)
-        var kernel = OneDNN.descriptor([shape.outChannels, shape.inChannels, shape.kernel, shape.kernel], dnnl_format_tag_any)
-        var bias = OneDNN.descriptor([shape.outChannels], dnnl_x)
-        let strides: [Int64] = [Int64(shape.stride), Int64(shape.stride)]
-        let before: [Int64] = [Int64(shape.padTop), Int64(shape.padLeft)]
-        let after: [Int64] = [Int64(shape.padBottom), Int64(shape.padRight)]
+        var (source, kernel, bias, destination) = Self.anyLayouts(shape)
+        let (strides, before, after) = Self.geometry(shape)
         var dataDescription = dnnl_convolution_desc_t(), weightsDescription = dnnl_convolution_desc_t()
         guard dnnl_convolution_backward_data_desc_init(&dataDescription, dnnl_convolution_direct, &source, &kernel, &destination,
                                                        strides, before, after) == dnnl_success,
               dnnl_convolution_backward_weights_desc_init(&weightsDescription, dnnl_convolution_direct, &source, &kernel, &bias,
                                                           &destination, strides, before, after) == dnnl_success,
-              let dataPD = OneDNN.primitiveDescriptor(&dataDescription, hint: forwardDescriptor) else { return nil }
+              let hint = Self.forwardDescriptor(shape, .direct, training: true) else { return nil }
+        defer { dnnl_primitive_desc_destroy(hint) }
+        guard let dataPD = OneDNN.primitiveDescriptor(&dataDescription, hint: hint) else { return nil }
         defer { dnnl_primitive_desc_destroy(dataPD) }
-        guard let weightsPD = OneDNN.primitiveDescriptor(&weightsDescription, hint: forwardDescriptor) else { return nil }
+        guard let weightsPD = OneDNN.primitiveDescriptor(&weightsDescription, hint: hint) else { return nil }
         defer { dnnl_primitive_desc_destroy(weightsPD) }
         guard let data = OneDNNPrimitive(dataPD, arguments: [
                 (Int32(DNNL_ARG_DIFF_DST), dnnl_query_diff_dst_md, 0), (Int32(DNNL_ARG_WEIGHTS), dnnl_query_weights_md, 0),

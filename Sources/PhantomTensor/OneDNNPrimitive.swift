@@ -16,6 +16,8 @@ final class OneDNNPrimitive: @unchecked Sendable {
     private let descriptors: [dnnl_memory_desc_t]
     private var memories: [[dnnl_memory_t]] = []
     private var streams: [dnnl_stream_t] = []
+    /// The scratchpad of executions that bring none (only one such execution at a time).
+    private var ownScratchpad: UnsafeMutableRawPointer?
 
     /// A primitive from its descriptor `pd` (still the caller's) and the memory
     /// descriptors of `arguments`, each queried from `pd` as `query` number `index`.
@@ -43,6 +45,7 @@ final class OneDNNPrimitive: @unchecked Sendable {
     deinit {
         for memory in memories.joined() { dnnl_memory_destroy(memory) }
         for stream in streams { dnnl_stream_destroy(stream) }
+        ownScratchpad?.deallocate()
         dnnl_primitive_destroy(primitive)
     }
 
@@ -67,9 +70,14 @@ final class OneDNNPrimitive: @unchecked Sendable {
     }
 
     /// Executes the primitive on worker `worker`'s objects with `buffers` bound to
-    /// ``arguments`` in order, on this thread.
+    /// ``arguments`` in order, on this thread. With `scratchpad` nil, the primitive's own
+    /// one is used: no two such executions may overlap (reorders of a kernel, before workers run).
     func run(worker: Int, _ buffers: [UnsafeMutableRawPointer], scratchpad: UnsafeMutableRawPointer?) {
         precondition(buffers.count == arguments.count && worker < memories.count)
+        if scratchpad == nil && scratchpadBytes > 0 && ownScratchpad == nil {
+            ownScratchpad = UnsafeMutableRawPointer.allocate(byteCount: scratchpadBytes, alignment: 64)
+        }
+        let scratchpad = scratchpad ?? ownScratchpad
         phantom_dnnl_use_calling_thread()
         let objects = memories[worker]
         var executionArguments: [dnnl_exec_arg_t] = []

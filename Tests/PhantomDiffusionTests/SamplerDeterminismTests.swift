@@ -43,13 +43,15 @@ import Testing
         #expect(all.allSatisfy { image in image.allSatisfy { $0 >= -1 && $0 <= 1 } })
     }
 
-    /// Winograd's products take the tiles of a whole group of images as columns; an
-    /// image's result must still not depend on the batch it is drawn in.
-    @Test func winogradImagesDoNotDependOnTheBatch() throws {
+    /// Winograd's products take the tiles of a whole group of images as columns, and oneDNN's
+    /// primitives keep a transformed kernel from pass to pass; an image's result must still
+    /// not depend on the batch it is drawn in or the thread count.
+    @Test(arguments: [Conv2d.Algorithm.winogradF4, .oneDNNWinograd, .direct])
+    func imagesDoNotDependOnTheBatch(convolution: Conv2d.Algorithm) throws {
         let all = try draw(indices: [0, 1, 2, 3, 4], labels: [0, 1, 0, 1, 2], threads: 2, kind: .ddim, guidance: 2,
-                           convolution: .winogradF4)
-        #expect(try draw(indices: [2], labels: [0], threads: 1, kind: .ddim, guidance: 2, convolution: .winogradF4)[0] == all[2])
-        let pair = try draw(indices: [4, 1], labels: [2, 1], threads: 2, kind: .ddim, guidance: 2, convolution: .winogradF4)
+                           convolution: convolution)
+        #expect(try draw(indices: [2], labels: [0], threads: 1, kind: .ddim, guidance: 2, convolution: convolution)[0] == all[2])
+        let pair = try draw(indices: [4, 1], labels: [2, 1], threads: 2, kind: .ddim, guidance: 2, convolution: convolution)
         #expect(pair[0] == all[4] && pair[1] == all[1])
     }
 }

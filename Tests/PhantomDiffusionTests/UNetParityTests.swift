@@ -29,7 +29,7 @@ import Testing
     /// Each fixture with the default choice of convolution algorithm, and with each of the
     /// others forced wherever it applies (the fixtures' channels are too few for Winograd by
     /// default, and the default differs between GEMM libraries).
-    @Test(arguments: names, [Conv2d.Algorithm.automatic, .im2col, .direct, .winogradF2, .winogradF4])
+    @Test(arguments: names, [Conv2d.Algorithm.automatic, .im2col, .direct, .oneDNNWinograd, .winogradF2, .winogradF4])
     func forwardAndBackwardMatchDiffusers(name: String, convolution: Conv2d.Algorithm) throws {
         let folder = Fixtures.url("unet/\(name)")
         let config = try UNetConfig(contentsOf: folder.appendingPathComponent("config.json"))

@@ -19,36 +19,46 @@ import Testing
         #expect(convolution.packedKernelGradientCount >= shape.outChannels * shape.inChannels * shape.kernel * shape.kernel)
     }
 
-    @Test func forwardMatchesTheDefinition() throws {
-        let shape = Self.shape(3, 4, stride: 2, size: 7)
-        let convolution = try #require(OneDNNConvolution(shape))
-        let x: [Float] = (0..<147).map { (index: Int) -> Float in Float((index * 37) % 11 - 5) }
-        let w: [Float] = (0..<108).map { (index: Int) -> Float in Float((index * 13) % 7 - 3) }
-        let bias: [Float] = [0.5, -1, 2, 0]
+    /// Direct (stride 2 here), and Winograd where oneDNN has it (AVX-512 CPUs).
+    @Test(arguments: [OneDNNConvolution.Algorithm.direct, .winograd])
+    func forwardMatchesTheDefinition(algorithm: OneDNNConvolution.Algorithm) throws {
+        let stride = algorithm == .direct ? 2 : 1
+        let (inC, outC) = algorithm == .direct ? (3, 4) : (16, 32)   // Winograd's kernels want blocks of 16
+        let shape = Self.shape(inC, outC, stride: stride, size: 7)
+        guard let convolution = OneDNNConvolution(shape, algorithm: algorithm) else {
+            #expect(algorithm == .winograd, "oneDNN has no direct convolution for \(shape)")
+            return
+        }
+        let x: [Float] = (0..<(inC * 49)).map { (index: Int) -> Float in Float((index * 37) % 11 - 5) }
+        let w: [Float] = (0..<(outC * inC * 9)).map { (index: Int) -> Float in Float((index * 13) % 7 - 3) }
+        let bias: [Float] = (0..<outC).map { (index: Int) -> Float in Float(index % 4) - 1.5 }
         let workspace = Workspace()
         let scratch = workspace.perWorker(slots: 3, counts: convolution.forwardScratchCounts)
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: convolution.packedWeightCount)
         defer { packed.deallocate() }
-        var y = [Float](repeating: .nan, count: 4 * shape.outHeight * shape.outWidth)
-        w.withUnsafeBufferPointer { convolution.prepareForward(workers: 1, weights: $0.baseAddress!, packedInto: packed) }
+        var y = [Float](repeating: .nan, count: outC * shape.outHeight * shape.outWidth)
+        let kernel = w.withUnsafeBufferPointer {
+            convolution.prepareForward(workers: 1, weights: $0.baseAddress!, packedInto: packed)
+        }
         x.withUnsafeBufferPointer { x in
             bias.withUnsafeBufferPointer { b in
                 y.withUnsafeMutableBufferPointer { y in
-                    convolution.forward(image: x.baseAddress!, packedWeights: packed, bias: b.baseAddress!,
+                    convolution.forward(image: x.baseAddress!, packedWeights: kernel, bias: b.baseAddress!,
                                         into: y.baseAddress!, worker: 0, scratch: scratch)
                 }
             }
         }
-        for o in 0..<4 { for oy in 0..<shape.outHeight { for ox in 0..<shape.outWidth {
+        for o in 0..<outC { for oy in 0..<shape.outHeight { for ox in 0..<shape.outWidth {
             var sum: Float = bias[o]
-            for i in 0..<3 { for ky in 0..<3 { for kx in 0..<3 {
-                let iy: Int = oy * 2 + ky - 1, ix: Int = ox * 2 + kx - 1
+            for i in 0..<inC { for ky in 0..<3 { for kx in 0..<3 {
+                let iy: Int = oy * stride + ky - 1, ix: Int = ox * stride + kx - 1
                 guard iy >= 0 && iy < 7 && ix >= 0 && ix < 7 else { continue }
-                let input: Float = x[(i * 7 + iy) * 7 + ix], weight: Float = w[((o * 3 + i) * 3 + ky) * 3 + kx]
+                let input: Float = x[(i * 7 + iy) * 7 + ix], weight: Float = w[((o * inC + i) * 3 + ky) * 3 + kx]
                 sum += input * weight
             } } }
-            // Small integers: every product and sum is exact in any order.
-            #expect(y[(o * shape.outHeight + oy) * shape.outWidth + ox] == sum)
+            // Small integers: every product and sum is exact in any order (Winograd's
+            // transforms round).
+            #expect(abs(y[(o * shape.outHeight + oy) * shape.outWidth + ox] - sum) <= (algorithm == .direct ? 0 : 1e-4 * max(1, abs(sum))))
         } } }
     }
 }
