@@ -105,12 +105,6 @@ public final class Conv2d: Module {
         }
     }
 
-    /// Whether `height × width` images are convolved by Winograd in the forward pass (see ``Algorithm/automatic``).
-    public func prefersWinograd(height: Int, width: Int, backend: GemmBackend = .current) -> Bool {
-        if case .winograd = method(height: height, width: width, backend: backend) { return true }
-        return false
-    }
-
     /// Whether the shape is one the Winograd algorithms compute: 3×3, stride 1, padding 1.
     public var supportsWinograd: Bool {
         kernel == 3 && stride == 1 && padTop == 1 && padLeft == 1 && padBottom == 1 && padRight == 1

@@ -54,11 +54,18 @@ import Testing
         #expect(method(512, 256, size: 8, .oneDNN, pass: .backward) == "F2")
         #expect(method(512, 256, size: 8, .oneDNN) == "direct")
         #expect(method(128, 128, size: 16, .oneDNN, pass: .backward) == "direct")
+        // A chosen algorithm holds whatever the shape and library.
         let forced = Conv2d(inChannels: 1, outChannels: 4, kernel: 3, padding: 1)
         forced.algorithm = .winogradF4
-        #expect(forced.prefersWinograd(height: 4, width: 4, backend: .oneDNN))
+        if case .winograd(let tiling) = forced.method(height: 4, width: 4, backend: .oneDNN) {
+            #expect(tiling.outputTile == 4)
+        } else {
+            Issue.record("forced F(4×4) not used")
+        }
         forced.algorithm = .direct
-        #expect(!forced.prefersWinograd(height: 64, width: 64, backend: .openBLAS))
+        if case .oneDNN(.direct) = forced.method(height: 64, width: 64, backend: .openBLAS) {} else {
+            Issue.record("forced direct convolution not used")
+        }
     }
 
     static let tilings: [Conv2d.Algorithm] = [.winogradF2, .winogradF4]
