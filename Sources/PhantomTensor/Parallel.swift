@@ -16,6 +16,17 @@ import Synchronization
 /// order of every sum are fixed, results are bit-identical for any worker count.
 public enum Parallel {
     private static let configuredWorkers = Atomic<Int>(0)
+    private static let teams = Mutex<[Int: WorkerTeam]>([:])
+
+    /// The team of `size` workers, started on first use.
+    private static func team(of size: Int) -> WorkerTeam {
+        teams.withLock { teams in
+            if let team = teams[size] { return team }
+            let team = WorkerTeam(size: size)
+            teams[size] = team
+            return team
+        }
+    }
     @TaskLocal private static var scopedWorkers: Int?
 
     /// The number of Dispatch workers kernels use (default: the active processor count).
@@ -44,12 +55,17 @@ public enum Parallel {
     /// Runs `body(item, worker)` for every item in `0..<count`, spreading items
     /// round-robin over the workers. `worker` is in `0..<workerCount` and is
     /// never used by two items at the same time, so it can index per-worker scratch.
+    ///
+    /// Passes run on a ``WorkerTeam`` of `workerCount` threads that wait for the next pass
+    /// by spinning for a moment, or, while that team is busy (a nested or concurrent call),
+    /// on `DispatchQueue.concurrentPerform`; items go to workers alike either way.
     public static func forEach(_ count: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
         let workers = min(workerCount, count)
         if workers <= 1 {
             for item in 0..<count { body(item, 0) }
             return
         }
+        if team(of: workers).run(count, body) { return }
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let body = body
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
