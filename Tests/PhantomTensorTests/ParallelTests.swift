@@ -27,4 +27,30 @@ import Testing
         }
         #expect(Parallel.workerCount == outside)
     }
+
+    /// Items go to workers round-robin (item `i` to worker `i mod n`) whether a pass runs on
+    /// the worker team or, when the team is busy (nested passes here, passes of other tests
+    /// beside this one), on Dispatch; every item runs once, over many passes in a row.
+    /// (A nested pass on another thread than the caller's sees the process's worker count,
+    /// not `withWorkers`'s, which is scoped to the calling task: so only its workers' range
+    /// is checked.)
+    @Test func passesNestedAndRepeatedKeepTheirAssignment() {
+        let outer = 6, inner = 5, rounds = 200
+        let slots = Tensor(zeros: [rounds * outer * inner])
+        nonisolated(unsafe) let marks = slots.data
+        let misplaced = Atomic<Int>(0)
+        Parallel.withWorkers(3) {
+            for round in 0..<rounds {
+                Parallel.forEach(outer) { item, worker in
+                    if worker != item % 3 { misplaced.add(1, ordering: .relaxed) }
+                    Parallel.forEach(inner) { nested, nestedWorker in
+                        if nestedWorker >= Swift.max(3, Parallel.workerCount) { misplaced.add(1, ordering: .relaxed) }
+                        marks[(round * outer + item) * inner + nested] += 1
+                    }
+                }
+            }
+        }
+        #expect(misplaced.load(ordering: .relaxed) == 0)
+        #expect(slots.values.allSatisfy { $0 == 1 })
+    }
 }
