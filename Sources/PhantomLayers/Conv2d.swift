@@ -63,17 +63,23 @@ public final class Conv2d: Module {
     /// which depend on the library computing the products:
     /// - With oneDNN, its direct convolution for every kernel wider than 1×1: with the
     ///   reorders to and from its blocked layouts it runs 1.3–2.9× faster than im2col and
-    ///   `dnnl_sgemm` in both passes (32 → 32 at 32×32: 0.60 against 1.65 ms forward),
-    ///   except between wide layers on large images, where Winograd's saving of
-    ///   multiply-adds wins: from 32 channels at 64×64, oneDNN's own Winograd where no
-    ///   backward follows (``forwardOnly``: it has none here, and its kernel transform pays
-    ///   only when kept across passes; 64 → 64 at 64×64: 5.9 against 8.1 ms), and from 128 channels
-    ///   at 32×32, Phantom's F(4×4) (256 → 128 at 32×32: 12.1 against 13.9 ms forward,
-    ///   24.7 against 31.7 backward). One exception for memory: backward
-    ///   passes of layers with half a million weights or more below 32×32 use F(2×2), since
-    ///   the direct backward keeps every image's kernel gradient until the batch is summed
-    ///   (512 → 256 at 8×8: 19 MiB per 4 images, which took `small` training's peak RSS past
-    ///   half the peers'; the two run alike there, 12.3 against 12.7 ms).
+    ///   `dnnl_sgemm` in both passes (32 → 32 at 32×32, batch 8: 0.60 against 1.65 ms
+    ///   forward, 1.08 against 1.96 backward). Two exceptions, where Winograd's saving of
+    ///   multiply-adds wins:
+    ///   - where no backward follows (``forwardOnly``, sampling), oneDNN's own Winograd
+    ///     forward, whose kernel transform is kept while the weights do not change: 0.43
+    ///     against 0.60 ms at 32 → 32 on 32×32, 5.3 against 9.3 at 64 → 64 on 64×64. It
+    ///     keeps a copy of each kernel and its transform (1.8–4× the kernel), so it is
+    ///     used from 32 channels on layers of at most 2¹⁷ weights, and on any from 64×64:
+    ///     all of `tiny`, the 64×64 level of `small` (Winograd on the rest too took
+    ///     `small` sampling's peak RSS from 243 to 298–332 MiB for 4–7% more speed);
+    ///   - from 128 channels at 32×32, Phantom's F(4×4) in both passes (256 → 128 at 32×32:
+    ///     11.5 against 16.6 ms forward, 23.6 against 33.9 backward).
+    ///
+    ///   And one for memory: backward passes of layers with half a million weights or more
+    ///   below 32×32 use F(2×2), since the direct backward keeps every image's kernel
+    ///   gradient until the batch is summed (512 → 256 at 8×8: 19 MiB per 4 images, which
+    ///   took `small` training's peak RSS past half the peers'; the two run alike there).
     /// - With OpenBLAS, F(4×4) is fastest from 32×32 images and 32 channels (a single
     ///   output channel, as `conv_out`, from 64×64); on smaller images F(2×2) pays once
     ///   channels × image side reach 1024 (64 channels at 16×16, 128 at 8×8); im2col
@@ -92,7 +98,8 @@ public final class Conv2d: Module {
         case .winogradF2: return .winograd(.f2)
         case .winogradF4: return .winograd(.f4)
         case .automatic where backend == .oneDNN:
-            if supportsWinograd && forwardOnly && pass == .forward && side >= 64 && min(inChannels, outChannels) >= 32 {
+            if supportsWinograd && forwardOnly && pass == .forward && min(inChannels, outChannels) >= 32
+                && (side >= 64 || inChannels * outChannels * 9 <= 1 << 17) {
                 return .oneDNN(.winograd)
             }
             if supportsWinograd && side >= 32 && min(inChannels, outChannels) >= 128 { return .winograd(.f4) }
