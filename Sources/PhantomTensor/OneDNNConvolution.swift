@@ -8,11 +8,12 @@ import Foundation
 /// on AVX2) keep channels innermost in blocks of 8 or 16 (`nChw16c`, `OIhw16i16o`)
 /// and convolve directly, without im2col's column buffer of `k² · in` rows per pixel. Phantom's tensors
 /// stay NCHW and its kernels OIHW: each call reorders its image into the primitive's
-/// layout and its result back, and each pass reorders the kernel once. Measured single
-/// threaded on an AVX-512 Xeon (`Benchmarks/README.md`, "Direct convolution"): 160–205
-/// GFLOP/s forward and backward from 32 channels at 8×8 to 64×64, with the reorders,
-/// where im2col + `dnnl_sgemm` reaches 60–130; its Winograd primitives (F(2×2, 3×3) and
-/// F(4×4, 3×3) on AVX-512 only) reach more where the shape suits them.
+/// layout and its result back, and each pass reorders the kernel once. On 2 cores of an
+/// AVX-512 Xeon (`phantom-benchmark --config shapes`; `Benchmarks/README.md`, "Which
+/// convolution where (stop 33)"), the direct primitives run the presets' 3×3 convolutions
+/// at 180–320 effective GFLOP/s forward and 160–300 backward, reorders included, where
+/// im2col + `dnnl_sgemm` reaches 120–230 and 105–230; the Winograd ones (forward, AVX-512
+/// only) reach 280–660 once their kernel transform is kept.
 ///
 /// Each image goes through primitives of batch 1 on the calling thread alone, so an
 /// image's result depends neither on the batch it came in nor on the worker count.
