@@ -62,10 +62,10 @@ public final class Conv2d: Module {
     /// --config shapes` (2 cores, batch 8; `Benchmarks/README.md`, "Which convolution where"),
     /// which depend on the library computing the products:
     /// - With oneDNN, its direct convolution for every kernel wider than 1×1: with the
-    ///   reorders to and from its blocked layouts it runs 1.3–2.9× faster than im2col and
-    ///   `dnnl_sgemm` in both passes (32 → 32 at 32×32, batch 8: 0.60 against 1.65 ms
-    ///   forward, 1.08 against 1.96 backward). Two exceptions, where Winograd's saving of
-    ///   multiply-adds wins:
+    ///   reorders to and from its blocked layouts it runs 1.1–2.4× faster than im2col and
+    ///   `dnnl_sgemm` forward, and up to 2× backward but on the widest layers at 8×8 (32 → 32
+    ///   at 32×32, batch 8: 0.60 against 0.79 ms forward, 1.08 against 1.96 backward). Two
+    ///   exceptions, where Winograd's saving of multiply-adds wins:
     ///   - where no backward follows (``forwardOnly``, sampling), oneDNN's own Winograd
     ///     forward, whose kernel transform is kept while the weights do not change: 0.43
     ///     against 0.60 ms at 32 → 32 on 32×32, 5.3 against 9.3 at 64 → 64 on 64×64. It
