@@ -5,7 +5,7 @@ import Synchronization
 
 /// The one threading policy of Phantom.
 ///
-/// **Dispatch workers own the cores; OpenBLAS always runs single-threaded.**
+/// **Phantom's workers own the cores; OpenBLAS and oneDNN always run single-threaded.**
 /// Kernels split their work into pieces whose boundaries do not depend on the
 /// worker count (one image, one fixed block of columns), and hand the pieces to
 /// ``forEach(_:_:)``; every GEMM inside a piece is a single-threaded BLAS call.

@@ -12,6 +12,8 @@ import Synchronization
 /// just finished a pass spin on a counter for up to ``spinLimit`` checks (tens of
 /// microseconds) and start the next pass within a microsecond (13.2 µs for the same pass);
 /// a member that has waited longer sleeps on a semaphore, so an idle process uses no CPU.
+/// (Spinning costs where workers outnumber cores, as ranks that each take every core:
+/// there they delay the threads they wait for.)
 ///
 /// Worker `w` runs items `w, w + n, w + 2n, …` of a pass, as ``Parallel/forEach(_:_:)``
 /// always assigns them, and the caller is worker 0. One pass at a time: ``run(_:_:)``
