@@ -11,23 +11,30 @@ struct AttentionKernel {
     let tokens: Int, depth: Int
     let scale: Float
 
-    /// Floats of scratch one call needs.
-    var scratchCount: Int { 2 * tokens }
+    /// Floats of scratch one ``forward(q:k:v:o:statistics:scratch:)`` call needs: the
+    /// softmax weights of every query.
+    var forwardScratchCount: Int { tokens * tokens }
+    /// Floats of scratch one ``backward(q:k:v:outputGradient:statistics:dq:dk:dv:scratch:)`` call needs.
+    var backwardScratchCount: Int { 2 * tokens }
 
     /// `o = v · pᵀ` for `p = softmax(scale · qᵀk)`; writes each query's row maximum and
     /// reciprocal sum to `statistics[2i]`, `statistics[2i + 1]`.
+    ///
+    /// The weights of all queries are made first, then `o` is one product (`d × tokens ×
+    /// tokens`): with a head's few channels, `d` dot products per query spent more on
+    /// their loops and final sums than on the multiply-adds.
     func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                  o: UnsafeMutablePointer<Float>, statistics: UnsafeMutablePointer<Float>,
                  scratch: UnsafeMutablePointer<Float>) {
         let weights = scratch
         for query in 0..<tokens {
-            let (largest, inverse) = softmaxRow(query, q: q, k: k, into: weights)
+            let (largest, inverse) = softmaxRow(query, q: q, k: k, into: weights + query * tokens)
             statistics[2 * query] = largest
             statistics[2 * query + 1] = inverse
-            for channel in 0..<depth {
-                o[channel * tokens + query] = dot(weights, v + channel * tokens)
-            }
         }
+        // O[c, i] = Σ_j V[c, j] P[i, j]
+        gemm(transposeB: true, m: depth, n: tokens, k: tokens, a: v, lda: tokens, b: weights, ldb: tokens,
+             c: o, ldc: tokens, countsFlops: false)
     }
 
     /// Adds `dL/dk` and `dL/dv` into `dk`, `dv` and writes `dL/dq` to `dq`, given

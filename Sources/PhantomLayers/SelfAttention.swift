@@ -62,7 +62,7 @@ public final class SelfAttention: Module {
         let stats = pool.take([batch, heads, tokens, 2])
         let d = headDimension
         let kernel = AttentionKernel(tokens: tokens, depth: d, scale: 1 / Float(d).squareRoot())
-        let scratch = workspace.perWorker(slots: 1, counts: [kernel.scratchCount])
+        let scratch = workspace.perWorker(slots: 1, counts: [kernel.forwardScratchCount])
         let qData = q.data, kData = k.data, vData = v.data, sData = stats.data, oData = o.data
         let channelCount = channels, headCount = heads
         Profiler.measure(.attention) {
@@ -103,7 +103,7 @@ public final class SelfAttention: Module {
         let dq = pool.take(q.shape), dk = pool.take(k.shape), dv = pool.take(v.shape)
         let d = headDimension
         let kernel = AttentionKernel(tokens: tokens, depth: d, scale: 1 / Float(d).squareRoot())
-        let scratch = workspace.perWorker(slots: 1, counts: [kernel.scratchCount])
+        let scratch = workspace.perWorker(slots: 1, counts: [kernel.backwardScratchCount])
         let qData = q.data, kData = k.data, vData = v.data, sData = stats.data, doData = dAttended.data
         let dqData = dq.data, dkData = dk.data, dvData = dv.data
         let channelCount = channels, headCount = heads
