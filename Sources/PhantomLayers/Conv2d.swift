@@ -1,6 +1,6 @@
 import PhantomTensor
 
-/// A 2-D convolution over NCHW batches: with oneDNN, by its direct convolution
+/// A 2-D convolution over NCHW batches: with oneDNN, by its direct or Winograd convolution
 /// (``OneDNNConvolution``); with OpenBLAS, by Winograd's F(m×m, 3×3) for 3×3 "same"
 /// convolutions between wide layers, otherwise lowered to GEMM by im2col. One image per
 /// piece of work (see ``Parallel``).
@@ -59,7 +59,7 @@ public final class Conv2d: Module {
     /// How `height × width` images are convolved in `pass` with products by `backend`.
     ///
     /// ``Algorithm/automatic`` follows the per-shape measurements of `phantom-benchmark
-    /// --config shapes` (2 cores, batch 8; `Benchmarks/README.md`, "Which convolution where"),
+    /// --config shapes` (2 cores, batch 8; `Benchmarks/README.md`, "Which convolution where (stop 33)"),
     /// which depend on the library computing the products:
     /// - With oneDNN, its direct convolution for every kernel wider than 1×1: with the
     ///   reorders to and from its blocked layouts it runs 1.1–2.4× faster than im2col and
