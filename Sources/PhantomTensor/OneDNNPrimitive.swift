@@ -16,12 +16,18 @@ final class OneDNNPrimitive: @unchecked Sendable {
     private let descriptors: [dnnl_memory_desc_t]
     private var memories: [[dnnl_memory_t]] = []
     private var streams: [dnnl_stream_t] = []
-    /// The scratchpad of executions that bring none (only one such execution at a time).
-    private var ownScratchpad: UnsafeMutableRawPointer?
+    /// Whether executions bring no scratchpad and use the worker's own (reorders).
+    private let ownsScratchpads: Bool
+    /// Each worker's scratchpad, when ``ownsScratchpads`` and one is needed.
+    private var ownScratchpads: [UnsafeMutableRawPointer] = []
 
     /// A primitive from its descriptor `pd` (still the caller's) and the memory
-    /// descriptors of `arguments`, each queried from `pd` as `query` number `index`.
-    init?(_ pd: dnnl_primitive_desc_t, arguments: [(argument: Int32, query: dnnl_query_t, index: Int32)]) {
+    /// descriptors of `arguments`, each queried from `pd` as `query` number `index`. With
+    /// `ownsScratchpads`, each worker gets a scratchpad of its own; otherwise every
+    /// execution brings one.
+    init?(_ pd: dnnl_primitive_desc_t, arguments: [(argument: Int32, query: dnnl_query_t, index: Int32)],
+          ownsScratchpads: Bool = false) {
+        self.ownsScratchpads = ownsScratchpads
         var created: dnnl_primitive_t?
         guard dnnl_primitive_create(&created, pd) == dnnl_success, let created else { return nil }
         primitive = created
@@ -39,13 +45,14 @@ final class OneDNNPrimitive: @unchecked Sendable {
         guard dnnl_reorder_primitive_desc_create(&pd, &source, OneDNN.engine, &target, OneDNN.engine, attributes) == dnnl_success,
               let pd else { return nil }
         defer { dnnl_primitive_desc_destroy(pd) }
-        self.init(pd, arguments: [(OneDNN.from, dnnl_query_src_md, 0), (OneDNN.to, dnnl_query_dst_md, 0)])
+        self.init(pd, arguments: [(OneDNN.from, dnnl_query_src_md, 0), (OneDNN.to, dnnl_query_dst_md, 0)],
+                  ownsScratchpads: true)
     }
 
     deinit {
         for memory in memories.joined() { dnnl_memory_destroy(memory) }
         for stream in streams { dnnl_stream_destroy(stream) }
-        ownScratchpad?.deallocate()
+        for scratchpad in ownScratchpads { scratchpad.deallocate() }
         dnnl_primitive_destroy(primitive)
     }
 
@@ -66,18 +73,19 @@ final class OneDNNPrimitive: @unchecked Sendable {
             var stream: dnnl_stream_t?
             OneDNN.check(dnnl_stream_create(&stream, OneDNN.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
             streams.append(stream!)
+            if ownsScratchpads && scratchpadBytes > 0 {
+                ownScratchpads.append(UnsafeMutableRawPointer.allocate(byteCount: scratchpadBytes, alignment: 64))
+            }
         }
     }
 
     /// Executes the primitive on worker `worker`'s objects with `buffers` bound to
-    /// ``arguments`` in order, on this thread. With `scratchpad` nil, the primitive's own
-    /// one is used: no two such executions may overlap (reorders of a kernel, before workers run).
+    /// ``arguments`` in order, on this thread. With `scratchpad` nil, the worker's own one
+    /// from ``prepare(workers:)`` is used (reorders, which seldom need one).
     func run(worker: Int, _ buffers: [UnsafeMutableRawPointer], scratchpad: UnsafeMutableRawPointer?) {
         precondition(buffers.count == arguments.count && worker < memories.count)
-        if scratchpad == nil && scratchpadBytes > 0 && ownScratchpad == nil {
-            ownScratchpad = UnsafeMutableRawPointer.allocate(byteCount: scratchpadBytes, alignment: 64)
-        }
-        let scratchpad = scratchpad ?? ownScratchpad
+        precondition(scratchpad != nil || ownsScratchpads || scratchpadBytes == 0, "OneDNNPrimitive: no scratchpad given")
+        let scratchpad = scratchpad ?? (scratchpadBytes > 0 ? ownScratchpads[worker] : nil)
         phantom_dnnl_use_calling_thread()
         let objects = memories[worker]
         var executionArguments: [dnnl_exec_arg_t] = []
