@@ -121,7 +121,7 @@ public final class Conv2d: Module {
     /// oneDNN's primitives per input size (nil where it has none).
     private var oneDNNPlans: [PlanKey: OneDNNConvolution?] = [:]
     private struct PlanKey: Hashable {
-        let shape: OneDNNConvolution.Shape, winograd: Bool
+        let shape: OneDNNConvolution.Shape, algorithm: OneDNNConvolution.Algorithm
     }
 
     /// oneDNN's primitives for `height × width` inputs by `algorithm`, made on first use;
@@ -130,7 +130,7 @@ public final class Conv2d: Module {
         let shape = OneDNNConvolution.Shape(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
                                             padTop: padTop, padLeft: padLeft, padBottom: padBottom, padRight: padRight,
                                             height: height, width: width)
-        let key = PlanKey(shape: shape, winograd: algorithm == .winograd)
+        let key = PlanKey(shape: shape, algorithm: algorithm)
         if let plan = oneDNNPlans[key] { return plan }
         let plan = OneDNNConvolution(shape, algorithm: algorithm)
             ?? (algorithm == .winograd ? oneDNNPlan(.direct, height: height, width: width) : nil)

@@ -8,16 +8,8 @@ import PhantomTensor
 /// slot (`slots[b * stride ..< b * stride + parameter count]`), then this adds them in image
 /// order, so the total does not depend on how images were spread over workers.
 public func accumulateImageGradients(_ slots: UnsafePointer<Float>, stride: Int, images: Int, into parameter: Parameter) {
-    let count = parameter.gradient.count
-    guard let perExample = parameter.exampleGradients else {
-        sumSlots(slots, stride: stride, images: images, count: count, into: parameter.gradient.data)
-        return
-    }
-    let positions = perExample.positionsPerExample
-    precondition(images == perExample.examples * positions, "\(images) images for \(perExample.examples) examples")
-    for first in Swift.stride(from: 0, to: images, by: positions) {
-        sumSlots(slots + first * stride, stride: stride, images: positions, count: count,
-                 into: perExample.row(position: first))
+    forEachExample(images: images, of: parameter) { first, positions, target in
+        sumSlots(slots + first * stride, stride: stride, images: positions, count: parameter.gradient.count, into: target)
     }
 }
 
@@ -29,19 +21,28 @@ public func accumulateImageGradients(_ slots: UnsafePointer<Float>, stride: Int,
 func accumulatePackedImageGradients(_ slots: UnsafePointer<Float>, stride: Int, images: Int, packedCount: Int,
                                     into parameter: Parameter, scratch: UnsafeMutablePointer<Float>,
                                     unpack: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
-    let count = parameter.gradient.count
-    let perExample = parameter.exampleGradients
-    let positions = perExample?.positionsPerExample ?? images
-    if let perExample {
-        precondition(images == perExample.examples * positions, "\(images) images for \(perExample.examples) examples")
-    }
     let packedSum = scratch, sum = scratch + packedCount
-    for first in Swift.stride(from: 0, to: images, by: positions) {
+    forEachExample(images: images, of: parameter) { first, positions, target in
         packedSum.update(repeating: 0, count: packedCount)
         sumSlots(slots + first * stride, stride: stride, images: positions, count: packedCount, into: packedSum)
         unpack(packedSum, sum)
-        let target = perExample?.row(position: first) ?? parameter.gradient.data
-        for element in 0..<count { target[element] += sum[element] }
+        for element in 0..<parameter.gradient.count { target[element] += sum[element] }
+    }
+}
+
+/// Calls `body(first, positions, target)` for each run of images whose gradients add up in
+/// one place: the whole batch into the parameter's gradient, or, while it keeps
+/// ``Parameter/exampleGradients``, each example's positions into its row.
+private func forEachExample(images: Int, of parameter: Parameter,
+                            _ body: (_ first: Int, _ positions: Int, _ target: UnsafeMutablePointer<Float>) -> Void) {
+    guard let perExample = parameter.exampleGradients else {
+        body(0, images, parameter.gradient.data)
+        return
+    }
+    let positions = perExample.positionsPerExample
+    precondition(images == perExample.examples * positions, "\(images) images for \(perExample.examples) examples")
+    for first in Swift.stride(from: 0, to: images, by: positions) {
+        body(first, positions, perExample.row(position: first))
     }
 }
 

@@ -88,18 +88,22 @@ final class OneDNNPrimitive: @unchecked Sendable {
         let scratchpad = scratchpad ?? (scratchpadBytes > 0 ? ownScratchpads[worker] : nil)
         phantom_dnnl_use_calling_thread()
         let objects = memories[worker]
-        var executionArguments: [dnnl_exec_arg_t] = []
-        executionArguments.reserveCapacity(arguments.count + 1)
-        for (index, buffer) in buffers.enumerated() {
-            dnnl_memory_set_data_handle(objects[index], buffer)
-            executionArguments.append(dnnl_exec_arg_t(arg: arguments[index], memory: objects[index]))
+        // On the stack: this runs for every image of every convolution.
+        withUnsafeTemporaryAllocation(of: dnnl_exec_arg_t.self, capacity: arguments.count + 1) { executionArguments in
+            var count = 0
+            for (index, buffer) in buffers.enumerated() {
+                dnnl_memory_set_data_handle(objects[index], buffer)
+                executionArguments[count] = dnnl_exec_arg_t(arg: arguments[index], memory: objects[index])
+                count += 1
+            }
+            if scratchpadBytes > 0, let scratchpad {
+                dnnl_memory_set_data_handle(objects[arguments.count], scratchpad)
+                executionArguments[count] = dnnl_exec_arg_t(arg: OneDNN.scratchpad, memory: objects[arguments.count])
+                count += 1
+            }
+            OneDNN.check(dnnl_primitive_execute(primitive, streams[worker], Int32(count), executionArguments.baseAddress),
+                         "dnnl_primitive_execute")
         }
-        if scratchpadBytes > 0, let scratchpad {
-            dnnl_memory_set_data_handle(objects[arguments.count], scratchpad)
-            executionArguments.append(dnnl_exec_arg_t(arg: OneDNN.scratchpad, memory: objects[arguments.count]))
-        }
-        OneDNN.check(dnnl_primitive_execute(primitive, streams[worker], Int32(executionArguments.count), executionArguments),
-                     "dnnl_primitive_execute")
     }
 }
 
