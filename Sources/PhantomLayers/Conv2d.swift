@@ -70,11 +70,13 @@ public final class Conv2d: Module {
     ///     forward, whose kernel transform is kept while the weights do not change: 0.43
     ///     against 0.60 ms at 32 → 32 on 32×32, 5.3 against 9.3 at 64 → 64 on 64×64. It
     ///     keeps a copy of each kernel and its transform (1.8–4× the kernel), so it is
-    ///     used from 32 channels on layers of at most 2¹⁷ weights, and on any from 64×64:
-    ///     all of `tiny`, the 64×64 level of `small` (Winograd on the rest too took
-    ///     `small` sampling's peak RSS from 243 to 298–332 MiB for 4–7% more speed);
-    ///   - from 128 channels at 32×32, Phantom's F(4×4) in both passes (256 → 128 at 32×32:
-    ///     11.5 against 16.6 ms forward, 23.6 against 33.9 backward).
+    ///     used from 32 channels on layers of at most 2¹⁷ weights, and on any from 32×32:
+    ///     all of `tiny`, the 64×64 and 32×32 levels of `small` (7.3 against 11.5 ms for
+    ///     Phantom's F(4×4) at 256 → 128 on 32×32; `small` sampling 21.2 → 21.9 evals/s,
+    ///     peak RSS 244 → 278 MiB). On the wide layers below 32×32 it bought no measurable
+    ///     speed for 20–50 MiB more;
+    ///   - otherwise from 128 channels at 32×32 (training), Phantom's F(4×4) in both passes
+    ///     (256 → 128 at 32×32: 11.5 against 16.6 ms forward, 23.6 against 33.9 backward).
     ///
     ///   And one for memory: backward passes of layers with half a million weights or more
     ///   below 32×32 use F(2×2), since the direct backward keeps every image's kernel
@@ -99,7 +101,7 @@ public final class Conv2d: Module {
         case .winogradF4: return .winograd(.f4)
         case .automatic where backend == .oneDNN:
             if supportsWinograd && forwardOnly && pass == .forward && min(inChannels, outChannels) >= 32
-                && (side >= 64 || inChannels * outChannels * 9 <= 1 << 17) {
+                && (side >= 32 || inChannels * outChannels * 9 <= 1 << 17) {
                 return .oneDNN(.winograd)
             }
             if supportsWinograd && side >= 32 && min(inChannels, outChannels) >= 128 { return .winograd(.f4) }
