@@ -248,21 +248,34 @@ struct WinogradTiling: Sendable {
 }
 
 /// `out[x] = Σ_k c[k·stride] · sources[k·sourceStride + x]` for `x < count`, skipping
-/// zero coefficients, in order of `k`.
+/// zero coefficients, in order of `k`: each 8 outputs summed in registers over every
+/// term before they are stored (the same operations, in the same order, as one pass over
+/// `out` per term).
 @inline(__always)
 private func combine(_ c: UnsafePointer<Float>, stride: Int, terms: Int, _ sources: UnsafePointer<Float>,
                      sourceStride: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
-    var first = true
-    for k in 0..<terms {
-        let coefficient = c[k * stride]
-        if coefficient == 0 { continue }
-        let source = sources + k * sourceStride
-        if first {
-            for x in 0..<count { out[x] = coefficient * source[x] }
-            first = false
-        } else {
-            for x in 0..<count { out[x] += coefficient * source[x] }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: terms) { kept in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: terms) { rows in
+            var used = 0   // the nonzero terms: coefficients and source rows
+            for k in 0..<terms where c[k * stride] != 0 {
+                kept[used] = c[k * stride]
+                rows[used] = sources + k * sourceStride
+                used += 1
+            }
+            guard used > 0 else { return out.update(repeating: 0, count: count) }
+            var x = 0
+            while x + 8 <= count {
+                var sum = kept[0] * UnsafeRawPointer(rows[0] + x).loadUnaligned(as: SIMD8<Float>.self)
+                for term in 1..<used { sum += kept[term] * UnsafeRawPointer(rows[term] + x).loadUnaligned(as: SIMD8<Float>.self) }
+                UnsafeMutableRawPointer(out + x).storeBytes(of: sum, as: SIMD8<Float>.self)
+                x += 8
+            }
+            while x < count {
+                var sum = kept[0] * rows[0][x]
+                for term in 1..<used { sum += kept[term] * rows[term][x] }
+                out[x] = sum
+                x += 1
+            }
         }
     }
-    if first { out.update(repeating: 0, count: count) }
 }
