@@ -75,8 +75,10 @@ public final class Conv2d: Module {
     ///     Phantom's F(4×4) at 256 → 128 on 32×32; `small` sampling 21.2 → 21.9 evals/s,
     ///     peak RSS 244 → 278 MiB). On the wide layers below 32×32 it bought no measurable
     ///     speed for 20–50 MiB more;
-    ///   - otherwise from 128 channels at 32×32 (training), Phantom's F(4×4) in both passes
-    ///     (256 → 128 at 32×32: 11.5 against 16.6 ms forward, 23.6 against 33.9 backward).
+    ///   - otherwise (training) from 32×32, Phantom's F(4×4) in both passes between layers of
+    ///     64 channels or more with at least 2¹³ channel pairs (256 → 128 at 32×32: 9.8
+    ///     against 15.6 ms forward, 20.4 against 32.2 backward; 128 → 64 at 64×64: 13.3
+    ///     against 16.7, 27.9 against 32.6; 64 → 64 at 64×64 runs alike both ways).
     ///
     ///   And one for memory: backward passes of layers with half a million weights or more
     ///   below 32×32 use F(2×2), since the direct backward keeps every image's kernel
@@ -104,7 +106,7 @@ public final class Conv2d: Module {
                 && (side >= 32 || inChannels * outChannels * 9 <= 1 << 17) {
                 return .oneDNN(.winograd)
             }
-            if supportsWinograd && side >= 32 && min(inChannels, outChannels) >= 128 { return .winograd(.f4) }
+            if supportsWinograd && side >= 32 && min(inChannels, outChannels) >= 64 && inChannels * outChannels >= 1 << 13 { return .winograd(.f4) }
             if supportsWinograd && pass == .backward && side < 32 && inChannels * outChannels * 9 >= 1 << 19 { return .winograd(.f2) }
             return kernel > 1 ? .oneDNN(.direct) : .im2col
         case .automatic:

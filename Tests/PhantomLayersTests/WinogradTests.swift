@@ -51,6 +51,9 @@ import Testing
         #expect(method(64, 64, stride: 2, size: 64, .oneDNN) == "direct")
         #expect(method(128, 128, size: 32, .oneDNN) == "F4")
         #expect(method(256, 128, size: 32, .oneDNN) == "F4")
+        #expect(method(128, 64, size: 64, .oneDNN) == "F4")      // from 2¹³ channel pairs, 64 each side
+        #expect(method(64, 128, size: 32, .oneDNN) == "F4")
+        #expect(method(256, 32, size: 64, .oneDNN) == "direct")
         #expect(method(128, 128, size: 16, .oneDNN) == "direct")
         #expect(method(128, 64, kernel: 1, size: 32, .oneDNN) == "im2col")   // 1×1: one GEMM
         // Backward keeps F(2×2) where the direct pass would hold large per-image kernel gradients.
