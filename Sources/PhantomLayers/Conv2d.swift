@@ -125,18 +125,15 @@ public final class Conv2d: Module {
     /// oneDNN's primitives per input size (nil where it has none).
     private var oneDNNPlans: [PlanKey: OneDNNConvolution?] = [:]
     private struct PlanKey: Hashable {
-        let shape: OneDNNConvolution.Shape, algorithm: OneDNNConvolution.Algorithm
+        let geometry: ConvGeometry, algorithm: OneDNNConvolution.Algorithm
     }
 
     /// oneDNN's primitives for `height × width` inputs by `algorithm`, made on first use;
     /// for Winograd, the direct ones where oneDNN has no Winograd primitive for the shape.
     private func oneDNNPlan(_ algorithm: OneDNNConvolution.Algorithm, height: Int, width: Int) -> OneDNNConvolution? {
-        let shape = OneDNNConvolution.Shape(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
-                                            padTop: padTop, padLeft: padLeft, padBottom: padBottom, padRight: padRight,
-                                            height: height, width: width)
-        let key = PlanKey(shape: shape, algorithm: algorithm)
+        let key = PlanKey(geometry: geometry(height: height, width: width), algorithm: algorithm)
         if let plan = oneDNNPlans[key] { return plan }
-        let plan = OneDNNConvolution(shape, algorithm: algorithm)
+        let plan = OneDNNConvolution(key.geometry, outChannels: outChannels, algorithm: algorithm)
             ?? (algorithm == .winograd ? oneDNNPlan(.direct, height: height, width: width) : nil)
         oneDNNPlans[key] = plan
         return plan

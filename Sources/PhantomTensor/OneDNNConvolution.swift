@@ -22,26 +22,6 @@ import Foundation
 /// ``backward(image:outputGradient:packedWeights:kernelGradient:biasGradient:inputGradient:worker:scratch:)``
 /// (which needs ``prepareBackward(workers:)``).
 public final class OneDNNConvolution: @unchecked Sendable {
-    /// A convolution's geometry: `[in, H, W] → [out, outHeight, outWidth]` by a `kernel × kernel`
-    /// kernel at `stride`, with zero padding on each side.
-    public struct Shape: Hashable, Sendable {
-        public var inChannels: Int, outChannels: Int, kernel: Int, stride: Int
-        public var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
-        public var height: Int, width: Int
-
-        public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int,
-                    padTop: Int, padLeft: Int, padBottom: Int, padRight: Int, height: Int, width: Int) {
-            (self.inChannels, self.outChannels, self.kernel, self.stride) = (inChannels, outChannels, kernel, stride)
-            (self.padTop, self.padLeft, self.padBottom, self.padRight) = (padTop, padLeft, padBottom, padRight)
-            (self.height, self.width) = (height, width)
-        }
-
-        public var outHeight: Int { (height + padTop + padBottom - kernel) / stride + 1 }
-        public var outWidth: Int { (width + padLeft + padRight - kernel) / stride + 1 }
-        /// Multiply-adds × 2 of one image.
-        public var flops: Int { 2 * outChannels * inChannels * kernel * kernel * outHeight * outWidth }
-    }
-
     /// oneDNN's convolution algorithms.
     public enum Algorithm: Sendable {
         /// Direct convolution (`dnnl_convolution_direct`): any kernel, stride and padding.
@@ -55,8 +35,14 @@ public final class OneDNNConvolution: @unchecked Sendable {
         var kind: dnnl_alg_kind_t { self == .direct ? dnnl_convolution_direct : dnnl_convolution_winograd }
     }
 
-    public let shape: Shape
+    /// One image's geometry: input channels, size, kernel, stride and padding.
+    public let geometry: ConvGeometry
+    /// Output channels.
+    public let outChannels: Int
     public let algorithm: Algorithm
+
+    /// Multiply-adds × 2 of one image.
+    public var flops: Int { 2 * outChannels * geometry.columnRows * geometry.columnCount }
 
     // Forward: image in, convolution, image out; the kernel packed once per pass.
     private let convolution: OneDNNPrimitive
@@ -74,15 +60,15 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }
     private var backwardPrimitives: Backward?
 
-    /// The primitives for `shape` by `algorithm`, or nil when oneDNN has none on this CPU.
-    public init?(_ shape: Shape, algorithm: Algorithm = .direct) {
-        self.shape = shape
-        self.algorithm = algorithm
-        let image = OneDNN.descriptor([1, shape.inChannels, shape.height, shape.width], dnnl_nchw)
-        let output = OneDNN.descriptor([1, shape.outChannels, shape.outHeight, shape.outWidth], dnnl_nchw)
-        let weights = OneDNN.descriptor([shape.outChannels, shape.inChannels, shape.kernel, shape.kernel], dnnl_oihw)
+    /// The primitives for images of `geometry` to `outChannels` channels by `algorithm`,
+    /// or nil when oneDNN has none on this CPU.
+    public init?(_ geometry: ConvGeometry, outChannels: Int, algorithm: Algorithm = .direct) {
+        (self.geometry, self.outChannels, self.algorithm) = (geometry, outChannels, algorithm)
+        let image = OneDNN.descriptor([1, geometry.channels, geometry.height, geometry.width], dnnl_nchw)
+        let output = OneDNN.descriptor([1, outChannels, geometry.outHeight, geometry.outWidth], dnnl_nchw)
+        let weights = OneDNN.descriptor([outChannels, geometry.channels, geometry.kernel, geometry.kernel], dnnl_oihw)
         layouts = (image, output, weights)
-        guard let pd = Self.forwardDescriptor(shape, algorithm, training: false) else { return nil }
+        guard let pd = Self.forwardDescriptor(geometry, outChannels, algorithm, training: false) else { return nil }
         defer { dnnl_primitive_desc_destroy(pd) }
         let arguments: [(Int32, dnnl_query_t, Int32)] = [
             (Int32(DNNL_ARG_SRC), dnnl_query_src_md, 0), (Int32(DNNL_ARG_WEIGHTS), dnnl_query_weights_md, 0),
@@ -97,10 +83,11 @@ public final class OneDNNConvolution: @unchecked Sendable {
 
     /// The forward primitive descriptor: for inference (what ``forward(image:packedWeights:bias:into:worker:scratch:)``
     /// runs), or for training (the hint the backward primitives are made from).
-    private static func forwardDescriptor(_ shape: Shape, _ algorithm: Algorithm, training: Bool) -> dnnl_primitive_desc_t? {
-        var (source, kernel, bias, destination) = anyLayouts(shape)
+    private static func forwardDescriptor(_ geometry: ConvGeometry, _ outChannels: Int, _ algorithm: Algorithm,
+                                          training: Bool) -> dnnl_primitive_desc_t? {
+        var (source, kernel, bias, destination) = anyLayouts(geometry, outChannels)
         var description = dnnl_convolution_desc_t()
-        let (strides, before, after) = geometry(shape)
+        let (strides, before, after) = steps(geometry)
         guard dnnl_convolution_forward_desc_init(&description, training ? dnnl_forward_training : dnnl_forward_inference,
                                                  algorithm.kind, &source, &kernel, &bias, &destination,
                                                  strides, before, after) == dnnl_success else { return nil }
@@ -108,18 +95,17 @@ public final class OneDNNConvolution: @unchecked Sendable {
     }
 
     /// Descriptors of the image, kernel, bias and output that let the primitive choose the layouts.
-    private static func anyLayouts(_ shape: Shape)
+    private static func anyLayouts(_ g: ConvGeometry, _ outChannels: Int)
         -> (dnnl_memory_desc_t, dnnl_memory_desc_t, dnnl_memory_desc_t, dnnl_memory_desc_t) {
-        (OneDNN.descriptor([1, shape.inChannels, shape.height, shape.width], dnnl_format_tag_any),
-         OneDNN.descriptor([shape.outChannels, shape.inChannels, shape.kernel, shape.kernel], dnnl_format_tag_any),
-         OneDNN.descriptor([shape.outChannels], dnnl_x),
-         OneDNN.descriptor([1, shape.outChannels, shape.outHeight, shape.outWidth], dnnl_format_tag_any))
+        (OneDNN.descriptor([1, g.channels, g.height, g.width], dnnl_format_tag_any),
+         OneDNN.descriptor([outChannels, g.channels, g.kernel, g.kernel], dnnl_format_tag_any),
+         OneDNN.descriptor([outChannels], dnnl_x),
+         OneDNN.descriptor([1, outChannels, g.outHeight, g.outWidth], dnnl_format_tag_any))
     }
 
     /// Strides and the padding before and after, as oneDNN takes them.
-    private static func geometry(_ shape: Shape) -> (strides: [Int64], before: [Int64], after: [Int64]) {
-        ([Int64(shape.stride), Int64(shape.stride)], [Int64(shape.padTop), Int64(shape.padLeft)],
-         [Int64(shape.padBottom), Int64(shape.padRight)])
+    private static func steps(_ g: ConvGeometry) -> (strides: [Int64], before: [Int64], after: [Int64]) {
+        ([Int64(g.stride), Int64(g.stride)], [Int64(g.padTop), Int64(g.padLeft)], [Int64(g.padBottom), Int64(g.padRight)])
     }
 
     // MARK: Forward
@@ -146,7 +132,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
             relayout(weightsIn, UnsafeMutableRawPointer(mutating: weights), packed, count: packedWeightCount, worker: 0)
             return UnsafePointer(packed)
         }
-        let count = shape.outChannels * shape.inChannels * shape.kernel * shape.kernel
+        let count = outChannels * geometry.columnRows
         if let cached = packedKernel, memcmp(cached.source.baseAddress!, weights, count * MemoryLayout<Float>.stride) == 0 {
             return UnsafePointer(cached.packed)
         }
@@ -176,7 +162,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
                                          UnsafeMutableRawPointer(mutating: bias), output],
                         scratchpad: UnsafeMutableRawPointer(scratch[worker, 2]))
         if let outputOut { outputOut.run(worker: worker, [output, UnsafeMutableRawPointer(y)], scratchpad: nil) }
-        Profiler.countFlops(shape.flops)
+        Profiler.countFlops(flops)
     }
 
     // MARK: Backward
@@ -243,26 +229,26 @@ public final class OneDNNConvolution: @unchecked Sendable {
         backward.data.run(worker: worker, [gradientForData, UnsafeMutableRawPointer(mutating: packedWeights), inputGradient],
                           scratchpad: scratchpad)
         if let out = backward.inputGradientOut { out.run(worker: worker, [inputGradient, UnsafeMutableRawPointer(dx)], scratchpad: nil) }
-        Profiler.countFlops(2 * shape.flops)
+        Profiler.countFlops(2 * flops)
     }
 
     /// Writes a kernel gradient in the weight-gradient primitive's layout as `[out, in, k, k]`,
     /// on the calling thread. The layouts differ by the order of elements (and zero padding), so
     /// sums of packed gradients unpack to the sums of the unpacked ones, bit for bit.
     public func unpackKernelGradient(_ packed: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>) {
-        let count = shape.outChannels * shape.inChannels * shape.kernel * shape.kernel
+        let count = outChannels * geometry.columnRows
         relayout(backward.kernelGradientOut, UnsafeMutableRawPointer(mutating: packed), gradient, count: count, worker: 0)
     }
 
     private func makeBackward() -> Backward? {
-        var (source, kernel, bias, destination) = Self.anyLayouts(shape)
-        let (strides, before, after) = Self.geometry(shape)
+        var (source, kernel, bias, destination) = Self.anyLayouts(geometry, outChannels)
+        let (strides, before, after) = Self.steps(geometry)
         var dataDescription = dnnl_convolution_desc_t(), weightsDescription = dnnl_convolution_desc_t()
         guard dnnl_convolution_backward_data_desc_init(&dataDescription, dnnl_convolution_direct, &source, &kernel, &destination,
                                                        strides, before, after) == dnnl_success,
               dnnl_convolution_backward_weights_desc_init(&weightsDescription, dnnl_convolution_direct, &source, &kernel, &bias,
                                                           &destination, strides, before, after) == dnnl_success,
-              let hint = Self.forwardDescriptor(shape, .direct, training: true) else { return nil }
+              let hint = Self.forwardDescriptor(geometry, outChannels, .direct, training: true) else { return nil }
         defer { dnnl_primitive_desc_destroy(hint) }
         guard let dataPD = OneDNN.primitiveDescriptor(&dataDescription, hint: hint) else { return nil }
         defer { dnnl_primitive_desc_destroy(dataPD) }
@@ -274,7 +260,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
               let weights = OneDNNPrimitive(weightsPD, arguments: [
                 (Int32(DNNL_ARG_SRC), dnnl_query_src_md, 0), (Int32(DNNL_ARG_DIFF_DST), dnnl_query_diff_dst_md, 0),
                 (Int32(DNNL_ARG_DIFF_WEIGHTS), dnnl_query_diff_weights_md, 0), (Int32(DNNL_ARG_DIFF_BIAS), dnnl_query_diff_weights_md, 1)]),
-              OneDNN.equal(weights.descriptor(3), OneDNN.descriptor([shape.outChannels], dnnl_x)),
+              OneDNN.equal(weights.descriptor(3), OneDNN.descriptor([outChannels], dnnl_x)),
               let sourceIn = OneDNN.reorder(layouts.image, weights.descriptor(0)),
               let gradientInForWeights = OneDNN.reorder(layouts.output, weights.descriptor(1)),
               let gradientInForData = OneDNN.reorder(layouts.output, data.descriptor(0)),

@@ -5,18 +5,26 @@ import Testing
 /// so `Conv2d`'s `.direct` does not quietly fall back to im2col; and one image's forward
 /// pass equals the definition.
 @Suite struct OneDNNConvolutionTests {
-    static func shape(_ inC: Int, _ outC: Int, kernel: Int = 3, stride: Int = 1, size: Int) -> OneDNNConvolution.Shape {
+    /// A convolution of `size × size` images from `inC` to `outC` channels, "same" padding.
+    struct Shape: Sendable {
+        let geometry: ConvGeometry, outChannels: Int
+        var outHeight: Int { geometry.outHeight }
+        var outWidth: Int { geometry.outWidth }
+    }
+
+    static func shape(_ inC: Int, _ outC: Int, kernel: Int = 3, stride: Int = 1, size: Int) -> Shape {
         let pad = kernel / 2
-        return OneDNNConvolution.Shape(inChannels: inC, outChannels: outC, kernel: kernel, stride: stride,
-                                       padTop: pad, padLeft: pad, padBottom: pad, padRight: pad, height: size, width: size)
+        return Shape(geometry: ConvGeometry(channels: inC, height: size, width: size, kernel: kernel, stride: stride,
+                                            padTop: pad, padLeft: pad, padBottom: pad, padRight: pad),
+                     outChannels: outC)
     }
 
     @Test(arguments: [shape(1, 32, size: 64), shape(32, 32, size: 32), shape(64, 64, stride: 2, size: 16),
                       shape(256, 256, size: 8), shape(64, 1, size: 64), shape(3, 5, kernel: 5, size: 7)])
-    func primitivesExistForBothPasses(shape: OneDNNConvolution.Shape) throws {
-        let convolution = try #require(OneDNNConvolution(shape))
+    func primitivesExistForBothPasses(shape: Shape) throws {
+        let convolution = try #require(OneDNNConvolution(shape.geometry, outChannels: shape.outChannels))
         #expect(convolution.prepareBackward(workers: 2))
-        #expect(convolution.packedKernelGradientCount >= shape.outChannels * shape.inChannels * shape.kernel * shape.kernel)
+        #expect(convolution.packedKernelGradientCount >= shape.outChannels * shape.geometry.columnRows)
     }
 
     /// Direct (stride 2 here), and Winograd where oneDNN has it (AVX-512 CPUs).
@@ -25,7 +33,7 @@ import Testing
         let stride = algorithm == .direct ? 2 : 1
         let (inC, outC) = algorithm == .direct ? (3, 4) : (16, 32)   // Winograd's kernels want blocks of 16
         let shape = Self.shape(inC, outC, stride: stride, size: 7)
-        guard let convolution = OneDNNConvolution(shape, algorithm: algorithm) else {
+        guard let convolution = OneDNNConvolution(shape.geometry, outChannels: outC, algorithm: algorithm) else {
             #expect(algorithm == .winograd, "oneDNN has no direct convolution for \(shape)")
             return
         }

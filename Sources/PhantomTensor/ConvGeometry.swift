@@ -1,11 +1,17 @@
 /// The shapes of a 2-D convolution over one image and the index maps between
 /// the image and its column matrix (im2col).
-public struct ConvGeometry: Equatable, Sendable {
+public struct ConvGeometry: Hashable, Sendable {
     public let channels: Int, height: Int, width: Int
     public let kernel: Int, stride: Int
     /// Zero padding on each side; top/left and bottom/right may differ
     /// (diffusers' `downsample_padding = 0` pads only right and bottom).
     public let padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+
+    public init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int,
+                padTop: Int, padLeft: Int, padBottom: Int, padRight: Int) {
+        (self.channels, self.height, self.width, self.kernel, self.stride) = (channels, height, width, kernel, stride)
+        (self.padTop, self.padLeft, self.padBottom, self.padRight) = (padTop, padLeft, padBottom, padRight)
+    }
 
     /// Output height and width.
     public var outHeight: Int { (height + padTop + padBottom - kernel) / stride + 1 }
