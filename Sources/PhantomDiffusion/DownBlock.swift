@@ -64,7 +64,7 @@ final class DownBlock: Module {
             states.append(h)
         }
         if let downsampler {
-            h = downsampler.forward(h)
+            h = downsampler.forward(h, keepForBackward: keepForBackward)
             states.append(h)
         }
         return states

@@ -65,7 +65,7 @@ final class ResnetBlock: Module {
         if let droppedInput { pool.give(droppedInput) }
         droppedInput = nil
         let a1 = norm1.forward(x, into: workspace.recomputed(x.shape))
-        let h = conv1.forward(a1)
+        let h = conv1.forward(a1, keepForBackward: keepForBackward)
         let projected = timeProjection.forward(time)
         let batch = h.shape[0], channels = h.shape[1], pixels = h.count / (batch * channels)
         for plane in 0..<(batch * channels) {
@@ -74,7 +74,7 @@ final class ResnetBlock: Module {
         }
         let a2 = norm2.forward(h, into: workspace.recomputed(h.shape))
         let dropped = dropout.forward(a2, streams: dropoutKey?.streams(layer: dropoutLayer), keepForBackward: keepForBackward)
-        let y = conv2.forward(dropped)
+        let y = conv2.forward(dropped, keepForBackward: keepForBackward)
         if keepForBackward {
             (hidden, conv1Input, conv2Input) = (h, a1, dropped === a2 ? a2 : nil)
             droppedInput = dropped === a2 ? nil : dropped
@@ -83,7 +83,7 @@ final class ResnetBlock: Module {
             if dropped !== a2 { pool.give(dropped) }
             hidden = nil
         }
-        let skip = shortcut?.forward(x) ?? x
+        let skip = shortcut?.forward(x, keepForBackward: keepForBackward) ?? x
         let inverse = 1 / outputScale
         for i in 0..<y.count { y.data[i] = (skip.data[i] + y.data[i]) * inverse }
         if skip !== x { pool.give(skip) }

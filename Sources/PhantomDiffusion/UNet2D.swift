@@ -154,7 +154,6 @@ public final class UNet2D: Module {
     public func forward(_ sample: Tensor, timesteps: [Float], classLabels: [Int]? = nil,
                         dropoutKey: DropoutKey? = nil, keepForBackward: Bool = true) -> Tensor {
         releaseStep()
-        for conv in convolutions where conv.forwardOnly == keepForBackward { conv.forwardOnly = !keepForBackward }
         let batch = sample.shape[0]
         precondition(sample.shape.count == 4 && sample.shape[1] == config.inChannels, "sample shape \(sample.shape)")
         precondition(timesteps.count == batch, "\(timesteps.count) timesteps for \(batch) images")
@@ -181,7 +180,7 @@ public final class UNet2D: Module {
 
         // 3. conv_in: [B, in, H, W] -> [B, C0, H, W], the first skip state.
         let pool = workspace.pool
-        var h = convIn.forward(x)
+        var h = convIn.forward(x, keepForBackward: keepForBackward)
         states = [h]
         // 4. Down path: every resnet output and downsampler output is a skip state.
         for block in downBlocks {
@@ -216,7 +215,7 @@ public final class UNet2D: Module {
             pool.give(h)
             states = []
         }
-        let output = convOut.forward(activated)
+        let output = convOut.forward(activated, keepForBackward: keepForBackward)
         results.append(output)
         return output
     }

@@ -69,7 +69,7 @@ final class UpBlock: Module {
         if let upsample, let upsampler {
             let upsampled = upsample.forward(h)
             if h !== x { pool.give(h) }
-            h = upsampler.forward(upsampled)
+            h = upsampler.forward(upsampled, keepForBackward: keepForBackward)
             keep(upsampled, keepForBackward)
         }
         return h

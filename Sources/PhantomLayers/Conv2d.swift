@@ -41,13 +41,16 @@ public final class Conv2d: Module {
         }
     }
 
-    /// Whether no backward pass follows the forward passes (a sampler's network): forward
-    /// passes may then use algorithms that have no backward (oneDNN's Winograd), and whose
-    /// kernel transform is kept from pass to pass. ``UNet2D`` sets it for each pass.
-    public var forwardOnly = false
-
     /// Which pass of a convolution a method is chosen for.
-    enum Pass { case forward, backward }
+    enum Pass {
+        /// A forward pass that a backward pass will follow (training).
+        case forward
+        /// A forward pass that no backward pass follows (sampling): it may use algorithms
+        /// that have no backward (oneDNN's Winograd), whose kernel transform is kept from
+        /// pass to pass while the weights do not change.
+        case inference
+        case backward
+    }
 
     /// How a convolution is computed.
     enum Method {
@@ -66,7 +69,7 @@ public final class Conv2d: Module {
     ///   `dnnl_sgemm` forward, and up to 2× backward but on the widest layers at 8×8 (32 → 32
     ///   at 32×32, batch 8: 0.60 against 0.79 ms forward, 1.08 against 1.96 backward). Two
     ///   exceptions, where Winograd's saving of multiply-adds wins:
-    ///   - where no backward follows (``forwardOnly``, sampling), oneDNN's own Winograd
+    ///   - where no backward follows (``Pass/inference``: sampling), oneDNN's own Winograd
     ///     forward, whose kernel transform is kept while the weights do not change: 0.43
     ///     against 0.60 ms at 32 → 32 on 32×32, 5.3 against 9.3 at 64 → 64 on 64×64. It
     ///     keeps a copy of each kernel and its transform (1.8–4× the kernel), so it is
@@ -98,11 +101,11 @@ public final class Conv2d: Module {
         case .im2col: return .im2col
         case .direct: return kernel > 1 ? .oneDNN(.direct) : .im2col
         case .oneDNNWinograd:
-            return supportsWinograd && pass == .forward ? .oneDNN(.winograd) : kernel > 1 ? .oneDNN(.direct) : .im2col
+            return supportsWinograd && pass != .backward ? .oneDNN(.winograd) : kernel > 1 ? .oneDNN(.direct) : .im2col
         case .winogradF2: return .winograd(.f2)
         case .winogradF4: return .winograd(.f4)
         case .automatic where backend == .oneDNN:
-            if supportsWinograd && forwardOnly && pass == .forward && min(inChannels, outChannels) >= 32
+            if supportsWinograd && pass == .inference && min(inChannels, outChannels) >= 32
                 && (side >= 32 || inChannels * outChannels * 9 <= 1 << 17) {
                 return .oneDNN(.winograd)
             }
@@ -179,14 +182,14 @@ public final class Conv2d: Module {
                      padTop: padTop, padLeft: padLeft, padBottom: padBottom, padRight: padRight)
     }
 
-    private func computeForward(_ x: Tensor) -> Tensor {
+    private func computeForward(_ x: Tensor, pass: Pass) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == inChannels, "Conv2d input \(x.shape)")
         let batch = x.shape[0]
         let shape = geometry(height: x.shape[2], width: x.shape[3])
         // Pooled buffers hold stale values: every path below writes every element.
         let y = workspace.pool.take([batch, outChannels, shape.outHeight, shape.outWidth])
         input = x
-        switch method(height: shape.height, width: shape.width) {
+        switch method(height: shape.height, width: shape.width, pass: pass) {
         case .winograd(let tiling):
             winograd(tiling, batch: batch, height: shape.height, width: shape.width)
                 .forward(x.data, weights: weight.value.data, bias: bias.value.data, into: y.data)
@@ -356,9 +359,12 @@ public final class Conv2d: Module {
 extension Conv2d {
     /// `y = conv(x) + bias` for `x` of shape `[B, in, H, W]`. `y` comes from the
     /// workspace's pool and is the caller's; `x` is kept by reference and must hold the
-    /// same values again when ``backward(_:)`` runs.
-    public func forward(_ x: Tensor) -> Tensor {
-        Profiler.measure(kernel == 1 ? .linear : .convolution) { computeForward(x) }
+    /// same values again when ``backward(_:)`` runs. Without `keepForBackward`, no
+    /// backward may follow, and the pass may use forward-only algorithms (``Pass/inference``).
+    public func forward(_ x: Tensor, keepForBackward: Bool = true) -> Tensor {
+        Profiler.measure(kernel == 1 ? .linear : .convolution) {
+            computeForward(x, pass: keepForBackward ? .forward : .inference)
+        }
     }
     /// Given `dy = dL/dy`, accumulates `dL/dweight` and `dL/dbias` and returns `dL/dx`
     /// (from the pool, the caller's).

@@ -32,7 +32,7 @@ import Testing
     ])
     func convolutionMatchesPyTorch(name: String, kernel: Int, stride: Int, pad: (Int, Int, Int, Int)) throws {
         let conv = Conv2d(inChannels: 3, outChannels: 4, kernel: kernel, stride: stride, pad: pad)
-        let error = try Self.check(conv, Self.load(name), forward: conv.forward)
+        let error = try Self.check(conv, Self.load(name), forward: { conv.forward($0) })
         #expect(error < 1e-5, "\(name): \(error)")
     }
 

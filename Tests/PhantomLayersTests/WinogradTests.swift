@@ -14,9 +14,8 @@ import Testing
 
     @Test func automaticChoiceFollowsShapeAndLibrary() {
         func method(_ inC: Int, _ outC: Int, kernel: Int = 3, stride: Int = 1, size: Int,
-                    _ backend: GemmBackend = .openBLAS, pass: Conv2d.Pass = .forward, forwardOnly: Bool = false) -> String {
+                    _ backend: GemmBackend = .openBLAS, pass: Conv2d.Pass = .forward) -> String {
             let conv = Conv2d(inChannels: inC, outChannels: outC, kernel: kernel, stride: stride, padding: kernel / 2)
-            conv.forwardOnly = forwardOnly
             switch conv.method(height: size, width: size, pass: pass, backend: backend) {
             case .im2col: return "im2col"
             case .oneDNN(.direct): return "direct"
@@ -38,13 +37,13 @@ import Testing
         // oneDNN: its direct convolution, except F(4×4) between wide layers on large images.
         #expect(method(32, 32, size: 32, .oneDNN) == "direct")
         #expect(method(64, 64, size: 64, .oneDNN) == "direct")
-        #expect(method(64, 64, size: 64, .oneDNN, forwardOnly: true) == "oneDNN Winograd")   // sampling
-        #expect(method(32, 32, size: 64, .oneDNN, forwardOnly: true) == "oneDNN Winograd")
-        #expect(method(64, 1, size: 64, .oneDNN, forwardOnly: true) == "direct")
-        #expect(method(64, 64, size: 8, .oneDNN, forwardOnly: true) == "oneDNN Winograd")      // ≤ 2¹⁷ weights
-        #expect(method(128, 128, size: 16, .oneDNN, forwardOnly: true) == "direct")            // > 2¹⁷ weights
-        #expect(method(256, 128, size: 32, .oneDNN, forwardOnly: true) == "oneDNN Winograd")  // from 32×32
-        #expect(method(64, 64, stride: 2, size: 64, .oneDNN, forwardOnly: true) == "direct")
+        #expect(method(64, 64, size: 64, .oneDNN, pass: .inference) == "oneDNN Winograd")   // sampling
+        #expect(method(32, 32, size: 64, .oneDNN, pass: .inference) == "oneDNN Winograd")
+        #expect(method(64, 1, size: 64, .oneDNN, pass: .inference) == "direct")
+        #expect(method(64, 64, size: 8, .oneDNN, pass: .inference) == "oneDNN Winograd")      // ≤ 2¹⁷ weights
+        #expect(method(128, 128, size: 16, .oneDNN, pass: .inference) == "direct")            // > 2¹⁷ weights
+        #expect(method(256, 128, size: 32, .oneDNN, pass: .inference) == "oneDNN Winograd")  // from 32×32
+        #expect(method(64, 64, stride: 2, size: 64, .oneDNN, pass: .inference) == "direct")
         #expect(method(64, 1, size: 64, .oneDNN) == "direct")
         #expect(method(1, 32, size: 64, .oneDNN) == "direct")
         #expect(method(256, 256, size: 8, .oneDNN) == "direct")
