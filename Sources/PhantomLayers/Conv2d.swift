@@ -20,9 +20,9 @@ public final class Conv2d: Module {
         /// oneDNN's direct convolution (``OneDNNConvolution``), one image per primitive: any kernel,
         /// stride and padding; im2col where oneDNN has no implementation.
         case direct
-        /// oneDNN's Winograd convolution in the forward pass, one image per primitive: 3×3,
-        /// stride 1, on AVX-512 CPUs; its direct convolution in the backward pass and where
-        /// oneDNN has no Winograd one, im2col where it has neither.
+        /// oneDNN's Winograd convolution, one image per primitive: 3×3, stride 1, on AVX-512
+        /// CPUs; its direct convolution where oneDNN has no Winograd one, im2col where it
+        /// has neither.
         case oneDNNWinograd
         /// im2col and one GEMM per image: any kernel, stride and padding.
         case im2col
@@ -67,7 +67,7 @@ public final class Conv2d: Module {
     /// - With oneDNN, its direct convolution for every kernel wider than 1×1: with the
     ///   reorders to and from its blocked layouts it runs 1.1–2.4× faster than im2col and
     ///   `dnnl_sgemm` forward, and up to 2× backward but on the widest layers at 8×8 (32 → 32
-    ///   at 32×32, batch 8: 0.60 against 0.79 ms forward, 1.08 against 1.96 backward). Two
+    ///   at 32×32, batch 8: 0.60 against 0.79 ms forward, 1.08 against 1.96 backward). The
     ///   exceptions, where Winograd's saving of multiply-adds wins:
     ///   - where no backward follows (``Pass/inference``: sampling), oneDNN's own Winograd
     ///     forward, whose kernel transform is kept while the weights do not change: 0.43
@@ -78,7 +78,12 @@ public final class Conv2d: Module {
     ///     Phantom's F(4×4) at 256 → 128 on 32×32; `small` sampling 21.2 → 21.9 evals/s,
     ///     peak RSS 244 → 278 MiB). On the wide layers below 32×32 it bought no measurable
     ///     speed for 20–50 MiB more;
-    ///   - otherwise (training) from 32×32, Phantom's F(4×4) in both passes between layers of
+    ///   - in training on 64×64 images and up, from 32 channels, oneDNN's Winograd in both
+    ///     passes (its backward per image on one core at 64 → 64: 0.99 against 1.78 ms for
+    ///     dx, 0.99 against 1.90 for dW; `small` training 5.65–5.91 → 5.93–6.33 img/s). Its
+    ///     backward scratchpad is 10–12 MiB per worker; scratch comes from the pool
+    ///     (``Workspace``), so peak RSS rose by 17–19 MiB only;
+    ///   - otherwise in training from 32×32, Phantom's F(4×4) in both passes between layers of
     ///     64 channels or more with at least 2¹³ channel pairs (256 → 128 at 32×32: 9.8
     ///     against 15.6 ms forward, 20.4 against 32.2 backward; 128 → 64 at 64×64: 13.3
     ///     against 16.7, 27.9 against 32.6; 64 → 64 at 64×64 runs alike both ways).
@@ -101,7 +106,7 @@ public final class Conv2d: Module {
         case .im2col: return .im2col
         case .direct: return kernel > 1 ? .oneDNN(.direct) : .im2col
         case .oneDNNWinograd:
-            return supportsWinograd && pass != .backward ? .oneDNN(.winograd) : kernel > 1 ? .oneDNN(.direct) : .im2col
+            return supportsWinograd ? .oneDNN(.winograd) : kernel > 1 ? .oneDNN(.direct) : .im2col
         case .winogradF2: return .winograd(.f2)
         case .winogradF4: return .winograd(.f4)
         case .automatic where backend == .oneDNN:
@@ -109,6 +114,7 @@ public final class Conv2d: Module {
                 && (side >= 32 || inChannels * outChannels * 9 <= 1 << 17) {
                 return .oneDNN(.winograd)
             }
+            if supportsWinograd && side >= 64 && min(inChannels, outChannels) >= 32 { return .oneDNN(.winograd) }
             if supportsWinograd && side >= 32 && min(inChannels, outChannels) >= 64 && inChannels * outChannels >= 1 << 13 { return .winograd(.f4) }
             if supportsWinograd && pass == .backward && side < 32 && inChannels * outChannels * 9 >= 1 << 19 { return .winograd(.f2) }
             return kernel > 1 ? .oneDNN(.direct) : .im2col
@@ -318,7 +324,9 @@ public final class Conv2d: Module {
         let packed = workspace.shared(slot: Workspace.directKernelSlot, count: plan.packedBackwardWeightCount)
         plan.packBackwardWeights(weight.value.data, into: packed)
         let scratch = workspace.perWorker(slots: 5, counts: plan.backwardScratchCounts)
-        let kernelCount = plan.packedKernelGradientCount, slotStride = kernelCount + outChannels
+        // Each image's gradients start on a 64-byte line: oneDNN's Winograd kernels store
+        // them with aligned instructions (a misaligned image faults).
+        let kernelCount = plan.packedKernelGradientCount, slotStride = (kernelCount + outChannels + 15) / 16 * 16
         let slots = workspace.shared(slot: Workspace.imageGradientSlot, count: batch * slotStride)
         let inSize = x.count / batch, outSize = dy.count / batch
         let (xData, dyData, dxData) = (x.data, dy.data, dx.data)
@@ -363,12 +371,12 @@ extension Conv2d {
     /// backward may follow, and the pass may use forward-only algorithms (``Pass/inference``).
     public func forward(_ x: Tensor, keepForBackward: Bool = true) -> Tensor {
         Profiler.measure(kernel == 1 ? .linear : .convolution) {
-            computeForward(x, pass: keepForBackward ? .forward : .inference)
+            workspace.withScratch { computeForward(x, pass: keepForBackward ? .forward : .inference) }
         }
     }
     /// Given `dy = dL/dy`, accumulates `dL/dweight` and `dL/dbias` and returns `dL/dx`
     /// (from the pool, the caller's).
     public func backward(_ dy: Tensor) -> Tensor {
-        Profiler.measure(kernel == 1 ? .linear : .convolution) { computeBackward(dy) }
+        Profiler.measure(kernel == 1 ? .linear : .convolution) { workspace.withScratch { computeBackward(dy) } }
     }
 }

@@ -183,6 +183,6 @@ extension GroupNorm {
     /// which it returns.
     @discardableResult
     public func backward(_ dy: Tensor) -> Tensor {
-        Profiler.measure(.groupNorm) { computeBackward(dy) }
+        Profiler.measure(.groupNorm) { workspace.withScratch { computeBackward(dy) } }
     }
 }

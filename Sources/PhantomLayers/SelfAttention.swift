@@ -62,15 +62,17 @@ public final class SelfAttention: Module {
         let stats = pool.take([batch, heads, tokens, 2])
         let d = headDimension
         let kernel = AttentionKernel(tokens: tokens, depth: d, scale: 1 / Float(d).squareRoot())
-        let scratch = workspace.perWorker(slots: 1, counts: [kernel.forwardScratchCount])
         let qData = q.data, kData = k.data, vData = v.data, sData = stats.data, oData = o.data
         let channelCount = channels, headCount = heads
-        Profiler.measure(.attention) {
-            Parallel.forEach(batch * heads) { piece, worker in
-                let image = piece / headCount, head = piece % headCount
-                let offset = (image * channelCount + head * d) * tokens
-                kernel.forward(q: qData + offset, k: kData + offset, v: vData + offset, o: oData + offset,
-                               statistics: sData + piece * tokens * 2, scratch: scratch[worker, 0])
+        workspace.withScratch {
+            let scratch = workspace.perWorker(slots: 1, counts: [kernel.forwardScratchCount])
+            Profiler.measure(.attention) {
+                Parallel.forEach(batch * heads) { piece, worker in
+                    let image = piece / headCount, head = piece % headCount
+                    let offset = (image * channelCount + head * d) * tokens
+                    kernel.forward(q: qData + offset, k: kData + offset, v: vData + offset, o: oData + offset,
+                                   statistics: sData + piece * tokens * 2, scratch: scratch[worker, 0])
+                }
             }
         }
         Profiler.countFlops(4 * batch * heads * tokens * tokens * d)   // QKᵀ and PV as products
@@ -103,20 +105,22 @@ public final class SelfAttention: Module {
         let dq = pool.take(q.shape), dk = pool.take(k.shape), dv = pool.take(v.shape)
         let d = headDimension
         let kernel = AttentionKernel(tokens: tokens, depth: d, scale: 1 / Float(d).squareRoot())
-        let scratch = workspace.perWorker(slots: 1, counts: [kernel.backwardScratchCount])
         let qData = q.data, kData = k.data, vData = v.data, sData = stats.data, doData = dAttended.data
         let dqData = dq.data, dkData = dk.data, dvData = dv.data
         let channelCount = channels, headCount = heads
-        Profiler.measure(.attention) {
-            Parallel.forEach(batch * heads) { piece, worker in
-                let image = piece / headCount, head = piece % headCount
-                let offset = (image * channelCount + head * d) * tokens
-                (dkData + offset).update(repeating: 0, count: d * tokens)
-                (dvData + offset).update(repeating: 0, count: d * tokens)
-                kernel.backward(q: qData + offset, k: kData + offset, v: vData + offset,
-                                outputGradient: doData + offset, statistics: sData + piece * tokens * 2,
-                                dq: dqData + offset, dk: dkData + offset, dv: dvData + offset,
-                                scratch: scratch[worker, 0])
+        workspace.withScratch {
+            let scratch = workspace.perWorker(slots: 1, counts: [kernel.backwardScratchCount])
+            Profiler.measure(.attention) {
+                Parallel.forEach(batch * heads) { piece, worker in
+                    let image = piece / headCount, head = piece % headCount
+                    let offset = (image * channelCount + head * d) * tokens
+                    (dkData + offset).update(repeating: 0, count: d * tokens)
+                    (dvData + offset).update(repeating: 0, count: d * tokens)
+                    kernel.backward(q: qData + offset, k: kData + offset, v: vData + offset,
+                                    outputGradient: doData + offset, statistics: sData + piece * tokens * 2,
+                                    dq: dqData + offset, dk: dkData + offset, dv: dvData + offset,
+                                    scratch: scratch[worker, 0])
+                }
             }
         }
         Profiler.countFlops(8 * batch * heads * tokens * tokens * d)   // the four products of backward

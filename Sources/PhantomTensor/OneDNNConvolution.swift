@@ -26,10 +26,9 @@ public final class OneDNNConvolution: @unchecked Sendable {
     public enum Algorithm: Sendable {
         /// Direct convolution (`dnnl_convolution_direct`): any kernel, stride and padding.
         case direct
-        /// Winograd (`dnnl_convolution_winograd`), forward only: 3×3, stride 1, on AVX-512
-        /// CPUs, where oneDNN picks F(2×2, 3×3) or F(4×4, 3×3). (Its F(4×4, 3×3) backward
-        /// primitives crashed on caller-supplied scratchpads here, with 9 MiB of scratchpad
-        /// per image at 32 channels of 32×32.)
+        /// Winograd (`dnnl_convolution_winograd`): 3×3, stride 1, on AVX-512 CPUs, where
+        /// oneDNN picks F(2×2, 3×3) or F(4×4, 3×3). Its backward primitives want 8–21 MiB
+        /// of scratchpad per image (32 → 32 at 64×64: 11 MiB for dW, 8 for dx).
         case winograd
 
         var kind: dnnl_alg_kind_t { self == .direct ? dnnl_convolution_direct : dnnl_convolution_winograd }
@@ -168,9 +167,8 @@ public final class OneDNNConvolution: @unchecked Sendable {
     // MARK: Backward
 
     /// Makes the backward primitives (once) and readies `workers` workers; false when
-    /// oneDNN has no backward pass for this shape, or the algorithm is Winograd.
+    /// oneDNN has no backward pass for this shape and algorithm.
     public func prepareBackward(workers: Int) -> Bool {
-        guard algorithm == .direct else { return false }
         if backwardPrimitives == nil { backwardPrimitives = makeBackward() }
         guard let backward = backwardPrimitives else { return false }
         for primitive in [backward.data, backward.weights, backward.sourceIn, backward.gradientInForWeights,
@@ -244,11 +242,11 @@ public final class OneDNNConvolution: @unchecked Sendable {
         var (source, kernel, bias, destination) = Self.anyLayouts(geometry, outChannels)
         let (strides, before, after) = Self.steps(geometry)
         var dataDescription = dnnl_convolution_desc_t(), weightsDescription = dnnl_convolution_desc_t()
-        guard dnnl_convolution_backward_data_desc_init(&dataDescription, dnnl_convolution_direct, &source, &kernel, &destination,
+        guard dnnl_convolution_backward_data_desc_init(&dataDescription, algorithm.kind, &source, &kernel, &destination,
                                                        strides, before, after) == dnnl_success,
-              dnnl_convolution_backward_weights_desc_init(&weightsDescription, dnnl_convolution_direct, &source, &kernel, &bias,
+              dnnl_convolution_backward_weights_desc_init(&weightsDescription, algorithm.kind, &source, &kernel, &bias,
                                                           &destination, strides, before, after) == dnnl_success,
-              let hint = Self.forwardDescriptor(geometry, outChannels, .direct, training: true) else { return nil }
+              let hint = Self.forwardDescriptor(geometry, outChannels, algorithm, training: true) else { return nil }
         defer { dnnl_primitive_desc_destroy(hint) }
         guard let dataPD = OneDNN.primitiveDescriptor(&dataDescription, hint: hint) else { return nil }
         defer { dnnl_primitive_desc_destroy(dataPD) }

@@ -124,4 +124,38 @@ import Testing
         #expect(aloneDx == Array(dxs[inSize..<2 * inSize]))
         #expect(zip(ys, Self.direct(conv, batch)).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) })
     }
+
+    /// oneDNN's Winograd in both passes (on AVX-512 CPUs; elsewhere the direct convolution it
+    /// falls back to) gives the output and every gradient of the direct convolution, which
+    /// the tests above check against the definition and finite differences, to Winograd's
+    /// rounding; and bit-identical results for any thread count and alone or in a batch.
+    /// (8 → 1 channels: each image's kernel gradient is 16 × 16 × 9 floats and its bias one,
+    /// so only a padded stride between images keeps them on the 64-byte lines the kernels want.)
+    @Test(arguments: [(32, 16, 12), (8, 1, 16)])
+    func oneDNNWinogradAgreesWithDirectInBothPasses(inC: Int, outC: Int, side: Int) {
+        func run(_ algorithm: Conv2d.Algorithm, threads: Int, images: Range<Int>) -> [Float] {
+            Parallel.withWorkers(threads) {
+                let conv = Self.makeConv(inC, outC, kernel: 3, stride: 1, pad: (1, 1, 1, 1), seed: 36)
+                conv.algorithm = algorithm
+                let all = GradientCheck.random([3, inC, side, side], seed: 37), size = all.count / 3
+                let x = Tensor(shape: [images.count, inC, side, side],
+                               values: Array(all.values[images.lowerBound * size..<images.upperBound * size]))
+                let y = conv.forward(x)
+                let dy = GradientCheck.random([3, outC, side, side], seed: 38), outSize = dy.count / 3
+                let dx = conv.backward(Tensor(shape: y.shape, values: Array(
+                    dy.values[images.lowerBound * outSize..<images.upperBound * outSize])))
+                return y.values + dx.values + conv.weight.gradient.values + conv.bias.gradient.values
+            }
+        }
+        let direct = run(.direct, threads: 2, images: 0..<3), winograd = run(.oneDNNWinograd, threads: 2, images: 0..<3)
+        #expect(direct.count == winograd.count)
+        let worst = zip(direct, winograd).map { abs($0 - $1) / max(1, abs($0)) }.max() ?? .infinity
+        #expect(worst <= 1e-4, "largest relative difference \(worst)")
+        #expect(run(.oneDNNWinograd, threads: 1, images: 0..<3) == winograd)
+        // One image alone: its output and input gradient as in the batch.
+        let alone = run(.oneDNNWinograd, threads: 2, images: 1..<2)
+        let (outSize, inSize) = (outC * side * side, inC * side * side)
+        #expect(Array(alone[0..<outSize]) == Array(winograd[outSize..<2 * outSize]))
+        #expect(Array(alone[outSize..<outSize + inSize]) == Array(winograd[3 * outSize + inSize..<3 * outSize + 2 * inSize]))
+    }
 }

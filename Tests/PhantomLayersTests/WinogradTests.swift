@@ -34,9 +34,10 @@ import Testing
         #expect(method(256, 256, size: 8) == "F2")
         #expect(method(256, 256, size: 4) == "im2col")
         #expect(method(64, 64, stride: 2, size: 64) == "im2col")
-        // oneDNN: its direct convolution, except F(4×4) between wide layers on large images.
+        // oneDNN: its direct convolution, except Winograd on large images and between wide layers.
         #expect(method(32, 32, size: 32, .oneDNN) == "direct")
-        #expect(method(64, 64, size: 64, .oneDNN) == "direct")
+        #expect(method(64, 64, size: 64, .oneDNN) == "oneDNN Winograd")                       // training from 64×64
+        #expect(method(64, 64, size: 64, .oneDNN, pass: .backward) == "oneDNN Winograd")
         #expect(method(64, 64, size: 64, .oneDNN, pass: .inference) == "oneDNN Winograd")   // sampling
         #expect(method(32, 32, size: 64, .oneDNN, pass: .inference) == "oneDNN Winograd")
         #expect(method(64, 1, size: 64, .oneDNN, pass: .inference) == "direct")
@@ -50,9 +51,10 @@ import Testing
         #expect(method(64, 64, stride: 2, size: 64, .oneDNN) == "direct")
         #expect(method(128, 128, size: 32, .oneDNN) == "F4")
         #expect(method(256, 128, size: 32, .oneDNN) == "F4")
-        #expect(method(128, 64, size: 64, .oneDNN) == "F4")      // from 2¹³ channel pairs, 64 each side
-        #expect(method(64, 128, size: 32, .oneDNN) == "F4")
-        #expect(method(256, 32, size: 64, .oneDNN) == "direct")
+        #expect(method(128, 64, size: 32, .oneDNN) == "F4")      // from 2¹³ channel pairs, 64 each side
+        #expect(method(64, 128, size: 32, .oneDNN, pass: .backward) == "F4")
+        #expect(method(256, 32, size: 32, .oneDNN) == "direct")
+        #expect(method(256, 32, size: 64, .oneDNN) == "oneDNN Winograd")
         #expect(method(128, 128, size: 16, .oneDNN) == "direct")
         #expect(method(128, 64, kernel: 1, size: 32, .oneDNN) == "im2col")   // 1×1: one GEMM
         // Backward keeps F(2×2) where the direct pass would hold large per-image kernel gradients.

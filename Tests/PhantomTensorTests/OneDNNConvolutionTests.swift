@@ -24,6 +24,11 @@ import Testing
     func primitivesExistForBothPasses(shape: Shape) throws {
         let convolution = try #require(OneDNNConvolution(shape.geometry, outChannels: shape.outChannels))
         #expect(convolution.prepareBackward(workers: 2))
+        // Winograd, where the CPU has it, in both passes too.
+        if shape.geometry.kernel == 3 && shape.geometry.stride == 1 && min(shape.geometry.channels, shape.outChannels) >= 32,
+           let winograd = OneDNNConvolution(shape.geometry, outChannels: shape.outChannels, algorithm: .winograd) {
+            #expect(winograd.prepareBackward(workers: 2))
+        }
         #expect(convolution.packedKernelGradientCount >= shape.outChannels * shape.geometry.columnRows)
     }
 
@@ -41,18 +46,20 @@ import Testing
         let w: [Float] = (0..<(outC * inC * 9)).map { (index: Int) -> Float in Float((index * 13) % 7 - 3) }
         let bias: [Float] = (0..<outC).map { (index: Int) -> Float in Float(index % 4) - 1.5 }
         let workspace = Workspace()
-        let scratch = workspace.perWorker(slots: 3, counts: convolution.forwardScratchCounts)
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: convolution.packedWeightCount)
         defer { packed.deallocate() }
         var y = [Float](repeating: .nan, count: outC * shape.outHeight * shape.outWidth)
         let kernel = w.withUnsafeBufferPointer {
             convolution.prepareForward(workers: 1, weights: $0.baseAddress!, packedInto: packed)
         }
-        x.withUnsafeBufferPointer { x in
-            bias.withUnsafeBufferPointer { b in
-                y.withUnsafeMutableBufferPointer { y in
-                    convolution.forward(image: x.baseAddress!, packedWeights: kernel, bias: b.baseAddress!,
-                                        into: y.baseAddress!, worker: 0, scratch: scratch)
+        workspace.withScratch {
+            let scratch = workspace.perWorker(slots: 3, counts: convolution.forwardScratchCounts)
+            x.withUnsafeBufferPointer { x in
+                bias.withUnsafeBufferPointer { b in
+                    y.withUnsafeMutableBufferPointer { y in
+                        convolution.forward(image: x.baseAddress!, packedWeights: kernel, bias: b.baseAddress!,
+                                            into: y.baseAddress!, worker: 0, scratch: scratch)
+                    }
                 }
             }
         }
