@@ -63,17 +63,9 @@ public final class SelfAttention: Module {
         let d = headDimension
         let kernel = AttentionKernel(tokens: tokens, depth: d, scale: 1 / Float(d).squareRoot())
         let qData = q.data, kData = k.data, vData = v.data, sData = stats.data, oData = o.data
-        let channelCount = channels, headCount = heads
-        workspace.withScratch {
-            let scratch = workspace.perWorker(slots: 1, counts: [kernel.forwardScratchCount])
-            Profiler.measure(.attention) {
-                Parallel.forEach(batch * heads) { piece, worker in
-                    let image = piece / headCount, head = piece % headCount
-                    let offset = (image * channelCount + head * d) * tokens
-                    kernel.forward(q: qData + offset, k: kData + offset, v: vData + offset, o: oData + offset,
-                                   statistics: sData + piece * tokens * 2, scratch: scratch[worker, 0])
-                }
-            }
+        forEachHead(batch: batch, tokens: tokens, scratchCount: kernel.forwardScratchCount) { piece, offset, scratch in
+            kernel.forward(q: qData + offset, k: kData + offset, v: vData + offset, o: oData + offset,
+                           statistics: sData + piece * tokens * 2, scratch: scratch)
         }
         Profiler.countFlops(4 * batch * heads * tokens * tokens * d)   // QKᵀ and PV as products
         let y = output.forward(o)
@@ -85,6 +77,23 @@ public final class SelfAttention: Module {
         let inverse = 1 / rescale
         for i in 0..<y.count { y.data[i] = (y.data[i] + x.data[i]) * inverse }
         return y
+    }
+
+    /// Runs `body(piece, offset, scratch)` for every (image, head) piece of a `[B, C, tokens]`
+    /// batch on the workers, with the offset of the head's `[d, tokens]` rows and
+    /// `scratchCount` floats of the worker's scratch; timed as attention.
+    private func forEachHead(batch: Int, tokens: Int, scratchCount: Int,
+                             _ body: (_ piece: Int, _ offset: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+        let channelCount = channels, headCount = heads, d = headDimension
+        workspace.withScratch {
+            let scratch = workspace.perWorker(slots: 1, counts: [scratchCount])
+            Profiler.measure(.attention) {
+                Parallel.forEach(batch * headCount) { piece, worker in
+                    let image = piece / headCount, head = piece % headCount
+                    body(piece, (image * channelCount + head * d) * tokens, scratch[worker, 0])
+                }
+            }
+        }
     }
 
     /// Accumulates every parameter gradient and returns `dL/dx` (owned by the caller;
@@ -107,21 +116,12 @@ public final class SelfAttention: Module {
         let kernel = AttentionKernel(tokens: tokens, depth: d, scale: 1 / Float(d).squareRoot())
         let qData = q.data, kData = k.data, vData = v.data, sData = stats.data, doData = dAttended.data
         let dqData = dq.data, dkData = dk.data, dvData = dv.data
-        let channelCount = channels, headCount = heads
-        workspace.withScratch {
-            let scratch = workspace.perWorker(slots: 1, counts: [kernel.backwardScratchCount])
-            Profiler.measure(.attention) {
-                Parallel.forEach(batch * heads) { piece, worker in
-                    let image = piece / headCount, head = piece % headCount
-                    let offset = (image * channelCount + head * d) * tokens
-                    (dkData + offset).update(repeating: 0, count: d * tokens)
-                    (dvData + offset).update(repeating: 0, count: d * tokens)
-                    kernel.backward(q: qData + offset, k: kData + offset, v: vData + offset,
-                                    outputGradient: doData + offset, statistics: sData + piece * tokens * 2,
-                                    dq: dqData + offset, dk: dkData + offset, dv: dvData + offset,
-                                    scratch: scratch[worker, 0])
-                }
-            }
+        forEachHead(batch: batch, tokens: tokens, scratchCount: kernel.backwardScratchCount) { piece, offset, scratch in
+            (dkData + offset).update(repeating: 0, count: d * tokens)
+            (dvData + offset).update(repeating: 0, count: d * tokens)
+            kernel.backward(q: qData + offset, k: kData + offset, v: vData + offset,
+                            outputGradient: doData + offset, statistics: sData + piece * tokens * 2,
+                            dq: dqData + offset, dk: dkData + offset, dv: dvData + offset, scratch: scratch)
         }
         Profiler.countFlops(8 * batch * heads * tokens * tokens * d)   // the four products of backward
         pool.give(dAttended)
