@@ -324,9 +324,7 @@ public final class Conv2d: Module {
         let packed = workspace.shared(slot: Workspace.directKernelSlot, count: plan.packedBackwardWeightCount)
         plan.packBackwardWeights(weight.value.data, into: packed)
         let scratch = workspace.perWorker(slots: 5, counts: plan.backwardScratchCounts)
-        // Each image's gradients start on a 64-byte line: oneDNN's Winograd kernels store
-        // them with aligned instructions (a misaligned image faults).
-        let kernelCount = plan.packedKernelGradientCount, slotStride = (kernelCount + outChannels + 15) / 16 * 16
+        let kernelCount = plan.packedKernelGradientCount, slotStride = plan.imageGradientStride
         let slots = workspace.shared(slot: Workspace.imageGradientSlot, count: batch * slotStride)
         let inSize = x.count / batch, outSize = dy.count / batch
         let (xData, dyData, dxData) = (x.data, dy.data, dx.data)

@@ -42,6 +42,8 @@ public final class OneDNNConvolution: @unchecked Sendable {
 
     /// Multiply-adds × 2 of one image.
     public var flops: Int { 2 * outChannels * geometry.columnRows * geometry.columnCount }
+    /// Floats of the kernel, `[out, in, k, k]`.
+    private var kernelCount: Int { outChannels * geometry.columnRows }
 
     // Forward: image in, convolution, image out; the kernel packed once per pass.
     private let convolution: OneDNNPrimitive
@@ -57,7 +59,8 @@ public final class OneDNNConvolution: @unchecked Sendable {
         let dataGradientsShareLayout: Bool
         let inputGradientOut: OneDNNPrimitive?, weightsIn: OneDNNPrimitive?, kernelGradientOut: OneDNNPrimitive?
     }
-    private var backwardPrimitives: Backward?
+    /// Made on first use; nil when oneDNN has none for this shape and algorithm.
+    private lazy var backwardPrimitives: Backward? = makeBackward()
 
     /// The primitives for images of `geometry` to `outChannels` channels by `algorithm`,
     /// or nil when oneDNN has none on this CPU.
@@ -131,7 +134,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
             relayout(weightsIn, UnsafeMutableRawPointer(mutating: weights), packed, count: packedWeightCount, worker: 0)
             return UnsafePointer(packed)
         }
-        let count = outChannels * geometry.columnRows
+        let count = kernelCount
         if let cached = packedKernel, memcmp(cached.source.baseAddress!, weights, count * MemoryLayout<Float>.stride) == 0 {
             return UnsafePointer(cached.packed)
         }
@@ -169,7 +172,6 @@ public final class OneDNNConvolution: @unchecked Sendable {
     /// Makes the backward primitives (once) and readies `workers` workers; false when
     /// oneDNN has no backward pass for this shape and algorithm.
     public func prepareBackward(workers: Int) -> Bool {
-        if backwardPrimitives == nil { backwardPrimitives = makeBackward() }
         guard let backward = backwardPrimitives else { return false }
         for primitive in [backward.data, backward.weights, backward.sourceIn, backward.gradientInForWeights,
                           backward.gradientInForData, backward.inputGradientOut, backward.weightsIn,
@@ -199,6 +201,12 @@ public final class OneDNNConvolution: @unchecked Sendable {
 
     /// Floats of one image's kernel gradient in the weight-gradient primitive's layout.
     public var packedKernelGradientCount: Int { floats(backward.weights.descriptor(2)) }
+
+    /// Floats from one image's gradients to the next where a batch's are laid out one after
+    /// another: its kernel gradient (``packedKernelGradientCount``) then its bias gradient,
+    /// padded so each image's starts on a 64-byte line, as oneDNN's Winograd kernels store
+    /// them with aligned instructions (8 → 1 channels faulted without the padding).
+    public var imageGradientStride: Int { (packedKernelGradientCount + outChannels + 15) / 16 * 16 }
 
     /// Writes `weights` (`[out, in, k, k]`) into `packed` (``packedBackwardWeightCount`` floats)
     /// in the data-gradient primitive's layout, on the calling thread.
@@ -234,8 +242,7 @@ public final class OneDNNConvolution: @unchecked Sendable {
     /// on the calling thread. The layouts differ by the order of elements (and zero padding), so
     /// sums of packed gradients unpack to the sums of the unpacked ones, bit for bit.
     public func unpackKernelGradient(_ packed: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>) {
-        let count = outChannels * geometry.columnRows
-        relayout(backward.kernelGradientOut, UnsafeMutableRawPointer(mutating: packed), gradient, count: count, worker: 0)
+        relayout(backward.kernelGradientOut, UnsafeMutableRawPointer(mutating: packed), gradient, count: kernelCount, worker: 0)
     }
 
     private func makeBackward() -> Backward? {
